@@ -1,0 +1,89 @@
+import type { App } from "../app.ts";
+import { tryAdvisoryLock } from "../db/advisory-lock.ts";
+import { ExitCode, IndexDiffersError } from "../errors.ts";
+import {
+  countDocuments,
+  createIndex,
+  indexDefinition,
+  putIndexSettings,
+  refreshIndex,
+  resolveIndex,
+  swapAlias,
+  versionedIndexName,
+} from "../load/index-admin.ts";
+import { StateStore } from "../state/state-store.ts";
+import { runSyncCycle, type SyncControl } from "../sync/cycle.ts";
+import { logSummary } from "./sync.ts";
+
+/**
+ * `movies-etl reindex`: fill a new versioned index from scratch, catch it up,
+ * check it, then point the alias at it in one atomic call. Readers keep the
+ * old index until that call; the old index stays for rollback.
+ */
+export async function reindexCommand(app: App, control: SyncControl): Promise<ExitCode> {
+  const { config, log, guards, elasticsearch: es } = app;
+  const alias = config.elasticsearch.index;
+  const lock = await guards.postgres(() => tryAdvisoryLock(config.databaseUrl, alias));
+  if (!lock) {
+    log.info("another run holds the lock; try the reindex later", { index: alias });
+    return ExitCode.ok;
+  }
+  try {
+    const previous = await guards.elasticsearch((signal) => resolveIndex(es, alias, signal));
+    const index = versionedIndexName(alias);
+    log.info("reindex: creating a new index", { index, alias, previous: previous?.indices ?? [] });
+    await guards.elasticsearch((signal) => createIndex(es, index, { signal }));
+    // A load without refreshes or replicas is much faster; both come back below.
+    await guards.elasticsearch((signal) =>
+      putIndexSettings(es, index, { refresh_interval: "-1", number_of_replicas: 0 }, signal),
+    );
+
+    const store = new StateStore(app.prisma, index);
+    await guards.postgres(() => store.clear());
+    const deps = { ...app, store, index };
+    const load = await runSyncCycle(deps, control);
+    logSummary(app, load);
+    if (load.interrupted) {
+      log.warn("reindex stopped before the swap; the alias still points at the old index", { abandoned: index });
+      return ExitCode.ok;
+    }
+
+    const refreshInterval = (indexDefinition().settings as Record<string, unknown>).refresh_interval ?? "1s";
+    const replicas = await previousReplicas(app, previous?.indices[0]);
+    await guards.elasticsearch((signal) =>
+      putIndexSettings(es, index, { refresh_interval: refreshInterval, number_of_replicas: replicas }, signal),
+    );
+    const catchUp = await runSyncCycle(deps, control);
+    if (catchUp.interrupted) return ExitCode.ok;
+    await guards.elasticsearch((signal) => refreshIndex(es, index, signal));
+
+    const documents = await guards.elasticsearch((signal) => countDocuments(es, index, signal));
+    const films = await guards.postgres(() => app.prisma.filmWork.count());
+    if (documents !== films) {
+      throw new IndexDiffersError(
+        `reindex: ${index} holds ${documents} documents but the catalogue has ${films} films; the alias was not moved`,
+      );
+    }
+    await guards.elasticsearch((signal) => swapAlias(es, alias, index, previous, signal));
+    await guards.postgres(() => store.copyTo(new StateStore(app.prisma, alias)));
+    await guards.postgres(() => store.clear());
+    log.info("reindex: the alias now points at the new index", {
+      alias,
+      index,
+      documents,
+      keptForRollback: previous?.indices.filter((name) => name !== alias) ?? [],
+    });
+    return ExitCode.ok;
+  } finally {
+    await lock.release();
+  }
+}
+
+async function previousReplicas(app: App, previous: string | undefined): Promise<number | null> {
+  if (!previous) return null;
+  const settings = await app.guards.elasticsearch((signal) =>
+    app.elasticsearch.indices.getSettings({ index: previous, name: "index.number_of_replicas" }, { signal }),
+  );
+  const value = Object.values(settings)[0]?.settings?.index?.number_of_replicas;
+  return value === undefined ? null : Number(value);
+}

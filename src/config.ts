@@ -1,0 +1,205 @@
+import { ConfigError } from "./errors.ts";
+
+/** The catalogue tables whose `(modified, id)` cursors may be configured. */
+export const SOURCE_TABLES = ["genre", "person", "film_work"] as const;
+export type SourceTable = (typeof SOURCE_TABLES)[number];
+
+export type LogFormat = "auto" | "json" | "pretty";
+export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface RetryConfig {
+  maxAttempts: number;
+  initialDelayMs: number;
+  maxDelayMs: number;
+  attemptTimeoutMs: number;
+  breakerThreshold: number;
+  breakerHalfOpenAfterMs: number;
+}
+
+export interface Config {
+  databaseUrl: string;
+  elasticsearch: {
+    url: string;
+    index: string;
+    apiKey?: string;
+    username?: string;
+    password?: string;
+  };
+  tables: SourceTable[];
+  /** Films per batch: one SQL query and one bulk request each. */
+  batchSize: number;
+  /** Changed rows read per table (and per change-log read) for one window. */
+  changeBatchSize: number;
+  /** Rows whose `modified` is younger than this are left for the next cycle. */
+  commitLagMs: number;
+  /** Largest bulk request body before a batch is split. */
+  bulkMaxBytes: number;
+  retry: RetryConfig;
+  watchIntervalS: number;
+  shutdownTimeoutS: number;
+  logLevel: LogLevel;
+  logFormat: LogFormat;
+}
+
+export const DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/movies";
+export const DEFAULT_ELASTICSEARCH_URL = "http://127.0.0.1:9200";
+
+type Env = Record<string, string | undefined>;
+
+/** Names of every variable the service reads, for docs and manifests. */
+export const ENV_VARIABLES = [
+  "DATABASE_URL",
+  "ELASTICSEARCH_URL",
+  "ELASTICSEARCH_INDEX",
+  "ELASTICSEARCH_API_KEY",
+  "ELASTICSEARCH_USERNAME",
+  "ELASTICSEARCH_PASSWORD",
+  "ETL_TABLES",
+  "ETL_BATCH_SIZE",
+  "ETL_CHANGE_BATCH_SIZE",
+  "ETL_COMMIT_LAG_MS",
+  "ETL_BULK_MAX_BYTES",
+  "ETL_RETRY_MAX_ATTEMPTS",
+  "ETL_RETRY_INITIAL_DELAY_MS",
+  "ETL_RETRY_MAX_DELAY_MS",
+  "ETL_ATTEMPT_TIMEOUT_MS",
+  "ETL_WATCH_INTERVAL_S",
+  "ETL_SHUTDOWN_TIMEOUT_S",
+  "ETL_LOG_LEVEL",
+  "ETL_LOG_FORMAT",
+] as const;
+
+/** Reads and validates the configuration, reporting every problem at once. */
+export function loadConfig(env: Env = readProcessEnv(), overrides: Env = {}): Config {
+  const source: Env = { ...env, ...definedOnly(overrides) };
+  const problems: string[] = [];
+  const read = new Reader(source, problems);
+
+  const databaseUrl = read.url("DATABASE_URL", DEFAULT_DATABASE_URL, ["postgres:", "postgresql:"]);
+  const esUrl = read.url("ELASTICSEARCH_URL", DEFAULT_ELASTICSEARCH_URL, ["http:", "https:"]);
+  const index = read.string("ELASTICSEARCH_INDEX", "movies");
+  if (!/^[a-z0-9][a-z0-9_.-]{0,200}$/.test(index)) {
+    problems.push(
+      `ELASTICSEARCH_INDEX="${index}": use lowercase letters, digits, '_', '-', '.', starting with a letter or digit`,
+    );
+  }
+  const apiKey = source.ELASTICSEARCH_API_KEY || undefined;
+  const username = source.ELASTICSEARCH_USERNAME || undefined;
+  const password = source.ELASTICSEARCH_PASSWORD || undefined;
+  if (Boolean(username) !== Boolean(password)) {
+    problems.push("ELASTICSEARCH_USERNAME and ELASTICSEARCH_PASSWORD must be set together");
+  }
+  if (apiKey && username) {
+    problems.push("set either ELASTICSEARCH_API_KEY or ELASTICSEARCH_USERNAME/PASSWORD, not both");
+  }
+
+  const tables = read.list("ETL_TABLES", [...SOURCE_TABLES], SOURCE_TABLES);
+
+  const config: Config = {
+    databaseUrl,
+    elasticsearch: { url: esUrl, index, apiKey, username, password },
+    tables,
+    batchSize: read.integer("ETL_BATCH_SIZE", 500, 1, 10_000),
+    changeBatchSize: read.integer("ETL_CHANGE_BATCH_SIZE", 1000, 1, 100_000),
+    commitLagMs: read.integer("ETL_COMMIT_LAG_MS", 2000, 0, 86_400_000),
+    bulkMaxBytes: read.integer("ETL_BULK_MAX_BYTES", 10 * 1024 * 1024, 1024, 100 * 1024 * 1024),
+    retry: {
+      maxAttempts: read.integer("ETL_RETRY_MAX_ATTEMPTS", 6, 0, 100),
+      initialDelayMs: read.integer("ETL_RETRY_INITIAL_DELAY_MS", 200, 1, 60_000),
+      maxDelayMs: read.integer("ETL_RETRY_MAX_DELAY_MS", 10_000, 1, 600_000),
+      attemptTimeoutMs: read.integer("ETL_ATTEMPT_TIMEOUT_MS", 60_000, 100, 3_600_000),
+      breakerThreshold: 10,
+      breakerHalfOpenAfterMs: 5_000,
+    },
+    watchIntervalS: read.integer("ETL_WATCH_INTERVAL_S", 60, 1, 86_400),
+    shutdownTimeoutS: read.integer("ETL_SHUTDOWN_TIMEOUT_S", 10, 1, 3600),
+    logLevel: read.oneOf("ETL_LOG_LEVEL", "info", LOG_LEVELS),
+    logFormat: read.oneOf("ETL_LOG_FORMAT", "auto", ["auto", "json", "pretty"] as const),
+  };
+  if (config.retry.initialDelayMs > config.retry.maxDelayMs) {
+    problems.push("ETL_RETRY_INITIAL_DELAY_MS must not exceed ETL_RETRY_MAX_DELAY_MS");
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}
+
+/** Values that must never reach a log line. */
+export function secretsOf(config: Config): string[] {
+  const secrets = [config.elasticsearch.apiKey, config.elasticsearch.password];
+  for (const url of [config.databaseUrl, config.elasticsearch.url]) {
+    try {
+      const parsed = new URL(url);
+      if (parsed.password) secrets.push(parsed.password, decodeURIComponent(parsed.password));
+    } catch {
+      // an unparsable URL was already reported as a config problem
+    }
+  }
+  return secrets.filter((s): s is string => typeof s === "string" && s.length > 0);
+}
+
+function readProcessEnv(): Env {
+  return process.env;
+}
+
+function definedOnly(env: Env): Env {
+  return Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined));
+}
+
+class Reader {
+  constructor(
+    private readonly env: Env,
+    private readonly problems: string[],
+  ) {}
+
+  string(name: string, fallback: string): string {
+    const value = this.env[name]?.trim();
+    return value ? value : fallback;
+  }
+
+  url(name: string, fallback: string, protocols: string[]): string {
+    const value = this.string(name, fallback);
+    try {
+      const parsed = new URL(value);
+      if (!protocols.includes(parsed.protocol)) {
+        this.problems.push(`${name}: expected a ${protocols.join(" or ")} URL, got "${parsed.protocol}"`);
+      }
+    } catch {
+      this.problems.push(`${name} is not a valid URL`);
+    }
+    return value;
+  }
+
+  integer(name: string, fallback: number, min: number, max: number): number {
+    const raw = this.env[name]?.trim();
+    if (!raw) return fallback;
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < min || value > max) {
+      this.problems.push(`${name}="${raw}": expected an integer from ${min} to ${max}`);
+      return fallback;
+    }
+    return value;
+  }
+
+  oneOf<T extends string>(name: string, fallback: T, allowed: readonly T[]): T {
+    const raw = this.env[name]?.trim();
+    if (!raw) return fallback;
+    if (!(allowed as readonly string[]).includes(raw)) {
+      this.problems.push(`${name}="${raw}": expected one of ${allowed.join(", ")}`);
+      return fallback;
+    }
+    return raw as T;
+  }
+
+  list<T extends string>(name: string, fallback: T[], allowed: readonly T[]): T[] {
+    const raw = this.env[name]?.trim();
+    if (!raw) return fallback;
+    const items = raw.split(",").map((s) => s.trim()).filter(Boolean);
+    const unknown = items.filter((item) => !(allowed as readonly string[]).includes(item));
+    if (unknown.length > 0 || items.length === 0) {
+      this.problems.push(`${name}="${raw}": allowed tables are ${allowed.join(", ")}`);
+      return fallback;
+    }
+    return [...new Set(items)] as T[];
+  }
+}

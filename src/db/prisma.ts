@@ -1,0 +1,20 @@
+import { PrismaPg } from "@prisma/adapter-pg";
+import { PrismaClient } from "../generated/prisma/client.ts";
+
+export type { PrismaClient };
+
+export interface PrismaOptions {
+  /** Server-side bound on one statement, so a hung query cannot hold a batch forever. */
+  statementTimeoutMs: number;
+}
+
+export function createPrisma(databaseUrl: string, options: PrismaOptions): PrismaClient {
+  const adapter = new PrismaPg({
+    connectionString: databaseUrl,
+    statement_timeout: options.statementTimeoutMs,
+    connectionTimeoutMillis: 10_000,
+    application_name: "movies-etl",
+    max: 4,
+  });
+  return new PrismaClient({ adapter });
+}

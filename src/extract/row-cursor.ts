@@ -1,0 +1,109 @@
+import type { SourceTable } from "../config.ts";
+import type { PrismaClient } from "../db/prisma.ts";
+
+/**
+ * A position in one table's change stream, ordered by (millisecond of
+ * `modified`, id). Everything at or before it has been handled.
+ *
+ * Prisma returns `modified` as a JS Date, which has millisecond precision while
+ * Postgres keeps microseconds; ordering by the millisecond keeps the cursor
+ * exact: a whole millisecond group is either behind the cursor, or read in id
+ * order from the cursor's id on.
+ */
+export interface RowCursor {
+  modifiedMs: number;
+  id: string;
+}
+
+export interface ChangedRows {
+  ids: string[];
+  next: RowCursor;
+  /** True when rows beyond `next` (and before the watermark) may remain. */
+  more: boolean;
+}
+
+export const MAX_UUID = "ffffffff-ffff-ffff-ffff-ffffffffffff";
+
+interface ChangedRowsQuery {
+  where: { modified: { gte?: Date; lt: Date }; id?: { gt: string } };
+  orderBy: Array<{ modified: "asc" } | { id: "asc" }>;
+  take: number;
+  select: { id: true; modified: true };
+}
+type FindChanged = (query: ChangedRowsQuery) => Promise<Array<{ id: string; modified: Date | null }>>;
+
+const FINDERS: Record<SourceTable, (prisma: PrismaClient) => FindChanged> = {
+  genre: (prisma) => (query) => prisma.genre.findMany(query),
+  person: (prisma) => (query) => prisma.person.findMany(query),
+  film_work: (prisma) => (query) => prisma.filmWork.findMany(query),
+};
+
+const SELECT = { id: true, modified: true } as const;
+
+/**
+ * Reads up to about `limit` rows of `table` changed after `after` and strictly
+ * before the `watermark` (a millisecond-aligned instant), with typed queries
+ * on the `(modified, id)` index.
+ */
+export async function readChangedRows(
+  prisma: PrismaClient,
+  table: SourceTable,
+  after: RowCursor | null,
+  watermark: Date,
+  limit: number,
+): Promise<ChangedRows> {
+  const find = FINDERS[table](prisma);
+  const ids: string[] = [];
+  let from: Date | undefined;
+
+  if (after) {
+    const groupEnd = new Date(Math.min(after.modifiedMs + 1, watermark.getTime()));
+    const restOfGroup = await find({
+      where: { modified: { gte: new Date(after.modifiedMs), lt: groupEnd }, id: { gt: after.id } },
+      orderBy: [{ id: "asc" }],
+      take: limit,
+      select: SELECT,
+    });
+    ids.push(...restOfGroup.map((row) => row.id));
+    if (restOfGroup.length === limit) {
+      return { ids, next: { modifiedMs: after.modifiedMs, id: ids[ids.length - 1]! }, more: true };
+    }
+    from = groupEnd;
+  }
+
+  const room = limit - ids.length;
+  const rows = await find({
+    where: { modified: { gte: from, lt: watermark } },
+    orderBy: [{ modified: "asc" }, { id: "asc" }],
+    take: room,
+    select: SELECT,
+  });
+  if (rows.length < room) {
+    ids.push(...rows.map((row) => row.id));
+    return { ids, next: { modifiedMs: watermark.getTime() - 1, id: MAX_UUID }, more: false };
+  }
+
+  // The last millisecond group may be cut short, and within it rows are in
+  // microsecond order rather than id order: keep only the complete groups...
+  const lastMs = rows[rows.length - 1]!.modified!.getTime();
+  const complete = rows.filter((row) => row.modified!.getTime() < lastMs);
+  if (complete.length > 0) {
+    ids.push(...complete.map((row) => row.id));
+    const lastCompleteMs = complete[complete.length - 1]!.modified!.getTime();
+    return { ids, next: { modifiedMs: lastCompleteMs, id: MAX_UUID }, more: true };
+  }
+  // ...or, when one millisecond holds them all, read that group in id order.
+  const group = await find({
+    where: { modified: { gte: new Date(lastMs), lt: new Date(lastMs + 1) } },
+    orderBy: [{ id: "asc" }],
+    take: room,
+    select: SELECT,
+  });
+  ids.push(...group.map((row) => row.id));
+  const next = group.length < room ? { modifiedMs: lastMs, id: MAX_UUID } : { modifiedMs: lastMs, id: ids[ids.length - 1]! };
+  return { ids, next, more: true };
+}
+
+export function compareRowCursors(a: RowCursor, b: RowCursor): number {
+  return a.modifiedMs !== b.modifiedMs ? a.modifiedMs - b.modifiedMs : a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+}

@@ -1,0 +1,92 @@
+import { readFileSync } from "node:fs";
+import type { Client } from "@elastic/elasticsearch";
+
+/** The index settings and mappings, kept as data beside this module. */
+export function indexDefinition(): { settings: Record<string, unknown>; mappings: Record<string, unknown> } {
+  return JSON.parse(readFileSync(new URL("./movies-index.json", import.meta.url), "utf8"));
+}
+
+/** `movies` -> `movies_20261129t101500123`: the concrete index behind the alias. */
+export function versionedIndexName(alias: string, now: Date = new Date()): string {
+  return `${alias}_${now.toISOString().replace(/[-:.]/g, "").toLowerCase()}`;
+}
+
+export interface IndexTarget {
+  /** The name readers and the ETL use: an alias, or a plain index of an older install. */
+  name: string;
+  /** The concrete index or indices behind it. */
+  indices: string[];
+}
+
+export async function resolveIndex(client: Client, name: string, signal?: AbortSignal): Promise<IndexTarget | null> {
+  const exists = await client.indices.exists({ index: name }, { signal });
+  if (!exists) return null;
+  const response = await client.indices.get({ index: name }, { signal });
+  return { name, indices: Object.keys(response) };
+}
+
+/** Creates a concrete index from the definition, optionally behind an alias. */
+export async function createIndex(
+  client: Client,
+  index: string,
+  options: { alias?: string; signal?: AbortSignal } = {},
+): Promise<void> {
+  const definition = indexDefinition();
+  await client.indices.create(
+    {
+      index,
+      settings: definition.settings,
+      mappings: definition.mappings,
+      aliases: options.alias ? { [options.alias]: {} } : undefined,
+    },
+    { signal: options.signal },
+  );
+}
+
+/** Points `alias` at `index` and away from every other index, in one atomic call. */
+export async function swapAlias(
+  client: Client,
+  alias: string,
+  index: string,
+  previous: IndexTarget | null,
+  signal?: AbortSignal,
+): Promise<void> {
+  const actions: Array<Record<string, unknown>> = [];
+  const aliasIsIndex = previous !== null && previous.indices.length === 1 && previous.indices[0] === alias;
+  if (aliasIsIndex) {
+    // An install from before aliases: the old index has the alias's name and
+    // must go in the same atomic call for the alias to take its place.
+    actions.push({ remove_index: { index: alias } });
+  } else {
+    for (const old of previous?.indices ?? []) if (old !== index) actions.push({ remove: { index: old, alias } });
+  }
+  actions.push({ add: { index, alias } });
+  await client.indices.updateAliases({ actions }, { signal });
+}
+
+export async function countDocuments(client: Client, index: string, signal?: AbortSignal): Promise<number> {
+  const response = await client.count({ index }, { signal });
+  return response.count;
+}
+
+export async function refreshIndex(client: Client, index: string, signal?: AbortSignal): Promise<void> {
+  await client.indices.refresh({ index }, { signal });
+}
+
+export async function putIndexSettings(
+  client: Client,
+  index: string,
+  settings: Record<string, unknown>,
+  signal?: AbortSignal,
+): Promise<void> {
+  await client.indices.putSettings({ index, settings }, { signal });
+}
+
+/** Makes sure `alias` resolves; on first use creates a versioned index behind it. */
+export async function ensureIndex(client: Client, alias: string, signal?: AbortSignal): Promise<IndexTarget> {
+  const existing = await resolveIndex(client, alias, signal);
+  if (existing) return existing;
+  const index = versionedIndexName(alias);
+  await createIndex(client, index, { alias, signal });
+  return { name: alias, indices: [index] };
+}

@@ -1,0 +1,76 @@
+import { createApp, type App } from "./app.ts";
+import { parseCliArgs, USAGE, type CliArgs } from "./cli/args.ts";
+import { installShutdown } from "./cli/shutdown.ts";
+import { reindexCommand } from "./commands/reindex.ts";
+import { statusCommand } from "./commands/status.ts";
+import { syncCommand } from "./commands/sync.ts";
+import { verifyCommand } from "./commands/verify.ts";
+import { loadConfig, secretsOf } from "./config.ts";
+import { EtlError, ExitCode, describeError } from "./errors.ts";
+import { createLogger, scrubber } from "./log.ts";
+
+const print = (line: string) => process.stdout.write(line + "\n");
+
+async function main(argv: string[]): Promise<number> {
+  let args: CliArgs;
+  let app: App;
+  try {
+    args = parseCliArgs(argv);
+    if (args.command === "help") {
+      print(USAGE);
+      return ExitCode.ok;
+    }
+    app = createApp(loadConfig(process.env, args.overrides));
+  } catch (error) {
+    return reportStartupError(error);
+  }
+
+  const shutdown = installShutdown(app.log, app.config.shutdownTimeoutS);
+  try {
+    const code = await run(app, args, shutdown);
+    return shutdown.signalExitCode() ?? code;
+  } catch (error) {
+    if (error instanceof EtlError) {
+      app.log.error(error.message, { exitCode: error.exitCode });
+      return error.exitCode;
+    }
+    app.log.error(`unexpected error: ${describeError(error)}`, { stack: (error as Error)?.stack });
+    return ExitCode.internal;
+  } finally {
+    shutdown.dispose();
+    await app.close();
+  }
+}
+
+function run(app: App, args: CliArgs, shutdown: ReturnType<typeof installShutdown>): Promise<number> {
+  switch (args.command) {
+    case "status":
+      return statusCommand(app, { json: args.json, print });
+    case "verify":
+      return verifyCommand(app, { json: args.json, print });
+    case "reindex":
+      return reindexCommand(app, shutdown);
+    default:
+      return syncCommand(app, shutdown, { watch: args.watch, sleep: shutdown.sleep });
+  }
+}
+
+/** Before the logger exists: one plain line, secrets scrubbed anyway. */
+function reportStartupError(error: unknown): number {
+  let secrets: string[] = [];
+  try {
+    secrets = secretsOf(loadConfig(process.env));
+  } catch {
+    // the config itself is what failed; URL passwords are still scrubbed below
+  }
+  const scrub = scrubber(secrets);
+  const log = createLogger({ level: "error", format: "auto", secrets });
+  if (error instanceof EtlError) {
+    log.error(scrub(error.message), { exitCode: error.exitCode });
+    return error.exitCode;
+  }
+  log.error(scrub(`unexpected error: ${describeError(error)}`));
+  return ExitCode.internal;
+}
+
+process.exit(await main(process.argv.slice(2)));

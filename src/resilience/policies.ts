@@ -1,0 +1,72 @@
+import {
+  ConsecutiveBreaker,
+  ExponentialBackoff,
+  TimeoutStrategy,
+  circuitBreaker,
+  handleWhen,
+  retry,
+  timeout,
+  wrap,
+  type IPolicy,
+} from "cockatiel";
+import type { RetryConfig } from "../config.ts";
+import { DependencyUnavailableError, describeError, type Dependency } from "../errors.ts";
+import type { Logger } from "../log.ts";
+import { isPolicyFault, isTransientElasticsearchError, isTransientPostgresError } from "./transient.ts";
+
+/** Runs a call to one dependency under its policy; the signal ends with the attempt. */
+export type Guard = <T>(call: (signal: AbortSignal) => Promise<T>) => Promise<T>;
+
+export interface Guards {
+  postgres: Guard;
+  elasticsearch: Guard;
+}
+
+const CLASSIFIERS: Record<Dependency, (error: unknown) => boolean> = {
+  postgres: isTransientPostgresError,
+  elasticsearch: isTransientElasticsearchError,
+};
+
+/**
+ * One policy per dependency: retry (exponential backoff, decorrelated jitter)
+ * around a circuit breaker around a per-attempt timeout. Only transient faults
+ * are retried; when they persist the caller gets a DependencyUnavailableError,
+ * anything else is rethrown untouched.
+ */
+export function createGuards(config: RetryConfig, log: Logger): Guards {
+  return {
+    postgres: createGuard("postgres", config, log),
+    elasticsearch: createGuard("elasticsearch", config, log),
+  };
+}
+
+function createGuard(dependency: Dependency, config: RetryConfig, log: Logger): Guard {
+  const isTransient = CLASSIFIERS[dependency];
+  const handled = handleWhen((error) => isTransient(error) || isPolicyFault(error));
+  const retryPolicy = retry(handled, {
+    maxAttempts: config.maxAttempts,
+    backoff: new ExponentialBackoff({ initialDelay: config.initialDelayMs, maxDelay: config.maxDelayMs }),
+  });
+  const breaker = circuitBreaker(handled, {
+    halfOpenAfter: config.breakerHalfOpenAfterMs,
+    breaker: new ConsecutiveBreaker(config.breakerThreshold),
+  });
+  const attemptTimeout = timeout(config.attemptTimeoutMs, TimeoutStrategy.Aggressive);
+  const policy: IPolicy = wrap(retryPolicy, breaker, attemptTimeout);
+
+  retryPolicy.onRetry((event) => {
+    const reason = "error" in event ? describeError(event.error) : "unexpected result";
+    log.warn(`${dependency}: transient failure, retrying`, { attempt: event.attempt, delayMs: Math.round(event.delay), reason });
+  });
+  breaker.onBreak(() => log.warn(`${dependency}: circuit opened after repeated failures`));
+  breaker.onReset(() => log.info(`${dependency}: circuit closed again`));
+
+  return async (call) => {
+    try {
+      return await policy.execute(({ signal }) => call(signal));
+    } catch (error) {
+      if (isTransient(error) || isPolicyFault(error)) throw new DependencyUnavailableError(dependency, error);
+      throw error;
+    }
+  };
+}

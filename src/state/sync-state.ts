@@ -1,0 +1,32 @@
+import type { SourceTable } from "../config.ts";
+import type { LogCursor } from "../extract/change-log.ts";
+import type { RowCursor } from "../extract/row-cursor.ts";
+
+/** How far the index has caught up with each change source. */
+export interface Cursors {
+  tables: Partial<Record<SourceTable, RowCursor>>;
+  /** Null when the change log is not installed. */
+  log: LogCursor | null;
+}
+
+/**
+ * A unit of work fixed before any film of it is written, so an interrupted run
+ * finishes exactly this work before it starts new work.
+ */
+export interface SyncWindow {
+  /** A full load pages through every film rather than the touched ones. */
+  fullLoad: boolean;
+  touched: { genreIds: string[]; personIds: string[]; filmIds: string[] };
+  /** The cursors to save once every film of the window is written. */
+  next: Cursors;
+  /** More changes were left beyond `next`: run another window. */
+  more: boolean;
+}
+
+export interface SyncState {
+  /** Null before the first full load has finished. */
+  cursors: Cursors | null;
+  window: SyncWindow | null;
+  /** Last film written in the current window. */
+  filmAfter: string | null;
+}

@@ -1,0 +1,132 @@
+import type { Client } from "@elastic/elasticsearch";
+import type { Config } from "../config.ts";
+import type { PrismaClient } from "../db/prisma.ts";
+import { RejectedDocumentsError } from "../errors.ts";
+import { changeLogInstalled } from "../extract/change-log.ts";
+import { countFilms, readFilmBatch, type FilmSelection } from "../extract/film-batch.ts";
+import type { Logger } from "../log.ts";
+import type { Guards } from "../resilience/policies.ts";
+import type { StateStore } from "../state/state-store.ts";
+import type { SyncWindow } from "../state/sync-state.ts";
+import { planWindow, windowIsEmpty } from "./plan-window.ts";
+import { Progress } from "./progress.ts";
+import { writeFilmBatch } from "./write-batch.ts";
+
+export interface SyncDependencies {
+  prisma: PrismaClient;
+  elasticsearch: Client;
+  guards: Guards;
+  store: StateStore;
+  log: Logger;
+  config: Config;
+  /** The index or alias documents are written to. */
+  index: string;
+}
+
+export interface SyncControl {
+  /** Polled before every batch: true once a stop was asked for. */
+  stopRequested(): boolean;
+}
+
+export interface SyncOutcome {
+  written: number;
+  deleted: number;
+  windows: number;
+  fullLoad: boolean;
+  /** Stopped on request before the work was done; the state says where. */
+  interrupted: boolean;
+  durationMs: number;
+}
+
+/**
+ * One sync cycle: finish the window an earlier run left, then plan and work
+ * through windows until no change is left. A window's cursors move only after
+ * every film of it is acknowledged by the index; the film cursor moves after
+ * each acknowledged batch.
+ */
+export async function runSyncCycle(deps: SyncDependencies, control: SyncControl): Promise<SyncOutcome> {
+  const { prisma, guards, store, log, config } = deps;
+  const started = Date.now();
+  const outcome: SyncOutcome = { written: 0, deleted: 0, windows: 0, fullLoad: false, interrupted: false, durationMs: 0 };
+
+  const logInstalled = await guards.postgres(() => changeLogInstalled(prisma));
+  if (!logInstalled) {
+    log.warn("change capture is not installed: deletions and join-table changes will not reach the index", {
+      fix: "npm run db:migrate (migration change_capture), or run `verify` and `reindex` periodically",
+    });
+  }
+
+  for (;;) {
+    if (control.stopRequested()) return finish(true);
+    const state = await guards.postgres(() => store.load());
+    let window = state.window;
+    let filmAfter = state.filmAfter;
+    if (window) {
+      log.info("resuming the window an earlier run left unfinished", { fullLoad: window.fullLoad, after: filmAfter });
+    } else {
+      const planned = await guards.postgres(() =>
+        planWindow(prisma, state.cursors, { ...config, changeLogInstalled: logInstalled }),
+      );
+      if (windowIsEmpty(planned)) {
+        await guards.postgres(() => store.finishWindow(planned.next));
+        if (!planned.more) break;
+        continue;
+      }
+      window = planned;
+      filmAfter = null;
+      await guards.postgres(() => store.beginWindow(planned));
+    }
+
+    outcome.windows++;
+    outcome.fullLoad ||= window.fullLoad;
+    const done = await processWindow(deps, window, filmAfter, control, outcome);
+    if (!done) return finish(true);
+    await guards.postgres(() => store.finishWindow(window.next));
+    if (logInstalled) await guards.postgres(() => store.pruneConsumedChanges());
+    if (!window.more) break;
+  }
+  return finish(false);
+
+  function finish(interrupted: boolean): SyncOutcome {
+    return { ...outcome, interrupted, durationMs: Date.now() - started };
+  }
+}
+
+/** Writes every film of the window from `filmAfter` on; false if stopped. */
+async function processWindow(
+  deps: SyncDependencies,
+  window: SyncWindow,
+  filmAfter: string | null,
+  control: SyncControl,
+  outcome: SyncOutcome,
+): Promise<boolean> {
+  const { prisma, guards, store, log, config } = deps;
+  const selection: FilmSelection = window.fullLoad ? { kind: "all" } : { kind: "touched", ...window.touched };
+  const total = window.fullLoad ? await guards.postgres(() => countFilms(prisma)) : null;
+  const progress = new Progress(log, window.fullLoad ? "full load" : "catching up", total);
+  const target = { client: deps.elasticsearch, index: deps.index, maxBytes: config.bulkMaxBytes, guard: guards.elasticsearch };
+
+  let after = filmAfter;
+  for (;;) {
+    if (control.stopRequested()) return false;
+    const rows = await guards.postgres(() => readFilmBatch(prisma, selection, after, config.batchSize));
+    if (rows.length === 0) return true;
+
+    const result = await writeFilmBatch(rows, target);
+    outcome.written += result.written;
+    outcome.deleted += result.deleted;
+    progress.add(result.written + result.deleted);
+
+    if (result.failed.length > 0) {
+      // Keep the film cursor before the first film that did not reach the index.
+      const firstFailed = result.failed[0]!.id;
+      const safe = rows.filter((row) => row.id < firstFailed).pop()?.id;
+      if (safe) await guards.postgres(() => store.saveFilmCursor(safe));
+      throw new RejectedDocumentsError(result.failed);
+    }
+    after = rows[rows.length - 1]!.id;
+    const saved = after;
+    await guards.postgres(() => store.saveFilmCursor(saved));
+    if (rows.length < config.batchSize) return true;
+  }
+}

@@ -1,0 +1,83 @@
+import type { SourceTable } from "../config.ts";
+import type { PrismaClient } from "../db/prisma.ts";
+import { completedTransactionsBound, readChangeLog } from "../extract/change-log.ts";
+import { MAX_UUID, readChangedRows } from "../extract/row-cursor.ts";
+import type { Cursors, SyncWindow } from "../state/sync-state.ts";
+
+export interface PlanOptions {
+  tables: SourceTable[];
+  changeBatchSize: number;
+  commitLagMs: number;
+  changeLogInstalled: boolean;
+}
+
+const TOUCHED_KEY: Record<SourceTable, keyof SyncWindow["touched"]> = {
+  genre: "genreIds",
+  person: "personIds",
+  film_work: "filmIds",
+};
+
+/**
+ * Decides the next unit of work. With no cursors yet it is a full load whose
+ * cursors start at the moment it was planned; otherwise the next rows changed
+ * per table (typed cursor queries) plus the next change-log entries.
+ */
+export async function planWindow(prisma: PrismaClient, cursors: Cursors | null, options: PlanOptions): Promise<SyncWindow> {
+  const watermark = await watermarkOf(prisma, options.commitLagMs);
+  const bound = options.changeLogInstalled ? await completedTransactionsBound(prisma) : null;
+
+  if (cursors === null) {
+    const tables: Cursors["tables"] = {};
+    for (const table of options.tables) tables[table] = { modifiedMs: watermark.getTime() - 1, id: MAX_UUID };
+    return {
+      fullLoad: true,
+      touched: { genreIds: [], personIds: [], filmIds: [] },
+      next: { tables, log: bound === null ? null : { txid: bound, seq: "0" } },
+      more: false,
+    };
+  }
+
+  const touched = { genreIds: new Set<string>(), personIds: new Set<string>(), filmIds: new Set<string>() };
+  const next: Cursors = { tables: { ...cursors.tables }, log: null };
+  let more = false;
+
+  for (const table of options.tables) {
+    const changed = await readChangedRows(prisma, table, cursors.tables[table] ?? null, watermark, options.changeBatchSize);
+    for (const id of changed.ids) touched[TOUCHED_KEY[table]].add(id);
+    next.tables[table] = changed.next;
+    more ||= changed.more;
+  }
+
+  if (bound !== null) {
+    const entries = await readChangeLog(prisma, cursors.log ?? { txid: "0", seq: "0" }, bound, options.changeBatchSize);
+    for (const id of entries.byEntity.film_work) touched.filmIds.add(id);
+    for (const id of entries.byEntity.genre) touched.genreIds.add(id);
+    for (const id of entries.byEntity.person) touched.personIds.add(id);
+    next.log = entries.next;
+    more ||= entries.more;
+  }
+
+  return {
+    fullLoad: false,
+    touched: { genreIds: [...touched.genreIds], personIds: [...touched.personIds], filmIds: [...touched.filmIds] },
+    next,
+    more,
+  };
+}
+
+export function windowIsEmpty(window: SyncWindow): boolean {
+  const { genreIds, personIds, filmIds } = window.touched;
+  return !window.fullLoad && genreIds.length === 0 && personIds.length === 0 && filmIds.length === 0;
+}
+
+/**
+ * The newest `modified` a cursor may pass: the database's clock less the commit
+ * lag, on a millisecond boundary. Rows stamped later wait for the next cycle,
+ * which gives transactions that stamped `modified` before committing that long
+ * to commit.
+ */
+async function watermarkOf(prisma: PrismaClient, commitLagMs: number): Promise<Date> {
+  const rows = await prisma.$queryRaw<Array<{ now: Date }>>`SELECT clock_timestamp() AS now`;
+  const now = rows[0]!.now.getTime();
+  return new Date(now - commitLagMs);
+}

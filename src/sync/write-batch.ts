@@ -1,0 +1,54 @@
+import type { Client } from "@elastic/elasticsearch";
+import type { RejectedDocument } from "../errors.ts";
+import type { FilmBatchRow } from "../extract/film-batch.ts";
+import { writeBulk, type IndexAction, type ItemOutcome } from "../load/bulk-writer.ts";
+import type { Guard } from "../resilience/policies.ts";
+import { TransientBulkItemsError } from "../resilience/transient.ts";
+
+export interface BatchResult {
+  written: number;
+  deleted: number;
+  /** Rows that did not reach the index, in film id order. */
+  failed: RejectedDocument[];
+}
+
+/**
+ * Turns a batch of rows into index actions and writes them. Items that fail
+ * transiently are sent again under the Elasticsearch policy; items the index
+ * refuses, and rows that cannot become documents, come back as failures.
+ */
+export async function writeFilmBatch(
+  rows: FilmBatchRow[],
+  target: { client: Client; index: string; maxBytes: number; guard: Guard },
+): Promise<BatchResult> {
+  const failed: RejectedDocument[] = [];
+  const actions: IndexAction[] = [];
+  for (const row of rows) {
+    if (row.problem !== null) failed.push({ id: row.id, status: 0, reason: row.problem });
+    else if (row.document === null) actions.push({ kind: "delete", id: row.id });
+    else actions.push({ kind: "index", id: row.id, document: row.document });
+  }
+
+  const settled: ItemOutcome[] = [];
+  let pending = actions;
+  await target.guard(async (signal) => {
+    const outcomes = await writeBulk(target.client, target.index, pending, { maxBytes: target.maxBytes, signal });
+    settled.push(...outcomes.filter((o) => o.ok || !o.transient));
+    pending = outcomes.filter((o) => !o.ok && o.transient).map((o) => o.action);
+    if (pending.length > 0) {
+      const sample = outcomes.find((o) => !o.ok && o.transient);
+      throw new TransientBulkItemsError(pending.length, `${sample?.action.id}: ${sample?.status} ${sample?.reason ?? ""}`);
+    }
+  });
+
+  let written = 0;
+  let deleted = 0;
+  for (const outcome of settled) {
+    if (!outcome.ok) failed.push({ id: outcome.action.id, status: outcome.status, reason: outcome.reason ?? "rejected" });
+    else if (outcome.action.kind === "delete") deleted++;
+    else written++;
+  }
+  failed.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  return { written, deleted, failed };
+}
+

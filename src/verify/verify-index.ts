@@ -1,0 +1,57 @@
+import type { Client } from "@elastic/elasticsearch";
+import type { PrismaClient } from "../db/prisma.ts";
+import type { Guards } from "../resilience/policies.ts";
+import { compareOrderedStreams, type Difference } from "./compare.ts";
+import { catalogueDocuments, indexDocuments } from "./streams.ts";
+
+export interface VerifyReport {
+  checked: number;
+  missing: string[];
+  extra: string[];
+  different: Array<{ id: string; fields: string[] }>;
+  /** True when more differences exist than were listed. */
+  truncated: boolean;
+}
+
+/**
+ * Computes every document from the catalogue and compares it with the index.
+ * At most `listLimit` differences of each kind are kept; the counts are exact.
+ */
+export async function verifyIndex(
+  deps: { prisma: PrismaClient; elasticsearch: Client; guards: Guards; index: string; batchSize: number },
+  listLimit = 1000,
+): Promise<VerifyReport & { counts: Record<Difference["kind"], number> }> {
+  const { prisma, elasticsearch, guards, index, batchSize } = deps;
+  await guards.elasticsearch((signal) => elasticsearch.indices.refresh({ index }, { signal }));
+  const report: VerifyReport & { counts: Record<Difference["kind"], number> } = {
+    checked: 0,
+    missing: [],
+    extra: [],
+    different: [],
+    truncated: false,
+    counts: { missing: 0, extra: 0, different: 0 },
+  };
+  const expected = countingStream(catalogueDocuments(prisma, guards, batchSize), () => report.checked++);
+  for await (const difference of compareOrderedStreams(expected, indexDocuments(elasticsearch, guards, index, batchSize))) {
+    report.counts[difference.kind]++;
+    const list = difference.kind === "missing" ? report.missing : difference.kind === "extra" ? report.extra : null;
+    if (list) {
+      if (list.length < listLimit) list.push(difference.id);
+      else report.truncated = true;
+    } else if (report.different.length < listLimit) {
+      report.different.push({ id: difference.id, fields: difference.fields ?? [] });
+    } else report.truncated = true;
+  }
+  return report;
+}
+
+async function* countingStream<T>(source: AsyncIterable<T>, onItem: () => void): AsyncGenerator<T> {
+  for await (const item of source) {
+    onItem();
+    yield item;
+  }
+}
+
+export function isInStep(report: { counts: Record<Difference["kind"], number> }): boolean {
+  return report.counts.missing === 0 && report.counts.extra === 0 && report.counts.different === 0;
+}
