@@ -51,21 +51,21 @@ export async function readFilmBatch(
     FROM page
     LEFT JOIN content.film_work fw ON fw.id = page.id
     LEFT JOIN LATERAL (
-      SELECT json_agg(g.name ORDER BY g.name, g.id) AS names
+      SELECT json_agg(g.name ORDER BY g.name COLLATE "C", g.id) AS names
       FROM content.genre_film_work gfw
       JOIN content.genre g ON g.id = gfw.genre_id
       WHERE gfw.film_work_id = page.id
     ) genres ON fw.id IS NOT NULL
     LEFT JOIN LATERAL (
       SELECT
-        json_agg(p.full_name ORDER BY p.full_name, p.id) FILTER (WHERE pfw.role = 'director') AS directors_names,
-        json_agg(p.full_name ORDER BY p.full_name, p.id) FILTER (WHERE pfw.role = 'actor') AS actors_names,
-        json_agg(p.full_name ORDER BY p.full_name, p.id) FILTER (WHERE pfw.role = 'writer') AS writers_names,
-        json_agg(json_build_object('id', p.id, 'name', p.full_name) ORDER BY p.full_name, p.id)
+        json_agg(p.full_name ORDER BY p.full_name COLLATE "C", p.id) FILTER (WHERE pfw.role = 'director') AS directors_names,
+        json_agg(p.full_name ORDER BY p.full_name COLLATE "C", p.id) FILTER (WHERE pfw.role = 'actor') AS actors_names,
+        json_agg(p.full_name ORDER BY p.full_name COLLATE "C", p.id) FILTER (WHERE pfw.role = 'writer') AS writers_names,
+        json_agg(json_build_object('id', p.id, 'name', p.full_name) ORDER BY p.full_name COLLATE "C", p.id)
           FILTER (WHERE pfw.role = 'director') AS directors,
-        json_agg(json_build_object('id', p.id, 'name', p.full_name) ORDER BY p.full_name, p.id)
+        json_agg(json_build_object('id', p.id, 'name', p.full_name) ORDER BY p.full_name COLLATE "C", p.id)
           FILTER (WHERE pfw.role = 'actor') AS actors,
-        json_agg(json_build_object('id', p.id, 'name', p.full_name) ORDER BY p.full_name, p.id)
+        json_agg(json_build_object('id', p.id, 'name', p.full_name) ORDER BY p.full_name COLLATE "C", p.id)
           FILTER (WHERE pfw.role = 'writer') AS writers
       FROM content.person_film_work pfw
       JOIN content.person p ON p.id = pfw.person_id

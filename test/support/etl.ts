@@ -1,0 +1,97 @@
+import { spawn } from "node:child_process";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { expect } from "vitest";
+import { createApp, type App } from "../../src/app.ts";
+import { loadConfig } from "../../src/config.ts";
+import { silentLogger, type Logger } from "../../src/log.ts";
+import { StateStore } from "../../src/state/state-store.ts";
+import { runSyncCycle, type SyncOutcome } from "../../src/sync/cycle.ts";
+import { ensureIndex } from "../../src/load/index-admin.ts";
+import { ELASTICSEARCH_URL, indexedDocuments } from "./engine.ts";
+import { expectedDocuments } from "./expected-documents.ts";
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+
+export interface EtlTarget {
+  databaseUrl: string;
+  index: string;
+  elasticsearchUrl?: string;
+}
+
+/** The environment a real ETL process gets in tests. */
+export function etlEnv(target: EtlTarget, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    DATABASE_URL: target.databaseUrl,
+    ELASTICSEARCH_URL: target.elasticsearchUrl ?? ELASTICSEARCH_URL,
+    ELASTICSEARCH_INDEX: target.index,
+    ETL_COMMIT_LAG_MS: "0",
+    ETL_LOG_FORMAT: "json",
+    ...extra,
+  };
+}
+
+/** An in-process app for the target: the same code path as the CLI, minus the process. */
+export function testApp(target: EtlTarget, extra: Record<string, string> = {}, log: Logger = silentLogger): App {
+  return createApp(loadConfig(etlEnv(target, extra)), log);
+}
+
+/** Runs one sync cycle in-process, as `src/main.ts` does without a command. */
+export async function syncOnce(target: EtlTarget, extra: Record<string, string> = {}): Promise<SyncOutcome> {
+  const app = testApp(target, extra);
+  try {
+    await app.guards.elasticsearch((signal) => ensureIndex(app.elasticsearch, target.index, signal));
+    const store = new StateStore(app.prisma, target.index);
+    return await runSyncCycle({ ...app, store, index: target.index }, { stopRequested: () => false });
+  } finally {
+    await app.close();
+  }
+}
+
+export interface ProcessResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `src/main.ts` as a real process. */
+export function runCli(
+  args: string[],
+  env: Record<string, string>,
+  options: { runtime?: "node" | "deno"; onSpawn?: (pid: number) => void; timeoutMs?: number } = {},
+): Promise<ProcessResult> {
+  const runtime = options.runtime ?? "node";
+  const command = runtime === "node" ? process.execPath : path.join(ROOT, "node_modules/.bin/deno");
+  const commandArgs =
+    runtime === "node" ? ["--import", "tsx", "src/main.ts", ...args] : ["run", "-A", "--quiet", "src/main.ts", ...args];
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, commandArgs, {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk) => (stdout += chunk));
+    child.stderr.on("data", (chunk) => (stderr += chunk));
+    const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 120_000);
+    child.on("error", reject);
+    child.on("spawn", () => options.onSpawn?.(child.pid!));
+    child.on("close", (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr });
+    });
+  });
+}
+
+/** The check users care about: the index holds exactly the catalogue's documents. */
+export async function expectIndexEqualsCatalogue(target: EtlTarget): Promise<Map<string, unknown>> {
+  const [expected, actual] = await Promise.all([
+    expectedDocuments(target.databaseUrl),
+    indexedDocuments(target.index, target.elasticsearchUrl),
+  ]);
+  expect([...actual.keys()].sort()).toEqual([...expected.keys()].sort());
+  for (const [id, document] of expected) expect(actual.get(id), `document ${id}`).toEqual(document);
+  return actual;
+}

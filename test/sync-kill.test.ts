@@ -1,0 +1,74 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Catalogue } from "./support/catalogue.ts";
+import { createTestDatabase, type TestDatabase } from "./support/database.ts";
+import { dropIndices, uniqueIndexName } from "./support/engine.ts";
+import { etlEnv, expectIndexEqualsCatalogue, runCli, syncOnce, type EtlTarget } from "./support/etl.ts";
+import { mulberry32 } from "./support/random.ts";
+
+const TRIALS = 20;
+
+/**
+ * SIGKILL gives the process no chance to clean up: whatever it had not saved
+ * is lost. At any such point the next run must still end with the index equal
+ * to the catalogue.
+ */
+describe("a run killed with SIGKILL at a random point", () => {
+  let db: TestDatabase;
+  let catalogue: Catalogue;
+  let target: EtlTarget;
+
+  beforeAll(async () => {
+    db = await createTestDatabase({ films: 1500, seed: 31 });
+    catalogue = new Catalogue(db.url);
+    target = { databaseUrl: db.url, index: uniqueIndexName() };
+  });
+
+  afterAll(async () => {
+    await catalogue?.close();
+    await dropIndices(target.index);
+    await db?.drop();
+  });
+
+  it(`always converges on the rerun (${TRIALS} trials)`, { timeout: 900_000 }, async () => {
+    const random = mulberry32(20261129);
+    const env = etlEnv(target, { ETL_BATCH_SIZE: "25", ETL_CHANGE_BATCH_SIZE: "40" });
+    let killedMidRun = 0;
+    for (let trial = 0; trial < TRIALS; trial++) {
+      if (trial % 3 === 0) {
+        // Forget all state: the killed run is a full load.
+        await catalogue.query("DELETE FROM content.etl_state");
+      } else {
+        await randomChanges(catalogue, random, 60);
+      }
+      let pid = 0;
+      const run = runCli([], env, { onSpawn: (spawned) => (pid = spawned) });
+      const delayMs = 1200 + Math.floor(random() * 3000);
+      const killer = new Promise<void>((resolve) => setTimeout(resolve, delayMs));
+      const first = await Promise.race([run.then((r) => ({ done: r })), killer.then(() => null)]);
+      if (first === null) {
+        process.kill(pid, "SIGKILL");
+        const result = await run;
+        if (result.signal === "SIGKILL") killedMidRun++;
+      }
+      await syncOnce(target);
+      await expectIndexEqualsCatalogue(target);
+    }
+    // The trials must have killed real runs, or they prove nothing.
+    expect(killedMidRun).toBeGreaterThanOrEqual(TRIALS / 2);
+  });
+});
+
+async function randomChanges(catalogue: Catalogue, random: () => number, count: number): Promise<void> {
+  const pick = async (table: string) =>
+    (await catalogue.one<{ id: string }>(`SELECT id FROM content.${table} OFFSET floor($1 * (SELECT count(*) FROM content.${table})) LIMIT 1`, [random() * 0.999])).id;
+  for (let i = 0; i < count; i++) {
+    const kind = Math.floor(random() * 7);
+    if (kind === 0) await catalogue.query("UPDATE content.film_work SET rating = round((random() * 10)::numeric, 1), modified = now() WHERE id = $1", [await pick("film_work")]);
+    else if (kind === 1) await catalogue.query("UPDATE content.person SET full_name = full_name || '.', modified = now() WHERE id = $1", [await pick("person")]);
+    else if (kind === 2) await catalogue.query("DELETE FROM content.person_film_work WHERE id = $1", [await pick("person_film_work")]);
+    else if (kind === 3) await catalogue.linkPerson(await pick("film_work"), await pick("person"), "writer").catch(() => {});
+    else if (kind === 4) await catalogue.query("DELETE FROM content.genre_film_work WHERE id = $1", [await pick("genre_film_work")]);
+    else if (kind === 5) await catalogue.addFilm({ title: `Новый фильм ${i}`, rating: 5 });
+    else await catalogue.query("DELETE FROM content.film_work WHERE id = $1", [await pick("film_work")]);
+  }
+}
