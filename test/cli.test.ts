@@ -1,0 +1,164 @@
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ExitCode } from "../src/errors.ts";
+import { createTestDatabase, type TestDatabase } from "./support/database.ts";
+import { dropIndices, uniqueIndexName } from "./support/engine.ts";
+import { etlEnv, expectIndexEqualsCatalogue, runCli, type EtlTarget } from "./support/etl.ts";
+
+const ES = process.env.ELASTICSEARCH_URL ?? "http://127.0.0.1:9200";
+
+async function waitFor(check: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error("condition not reached in time");
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+describe("the command line", () => {
+  it("--help prints usage and exits 0", async () => {
+    const result = await runCli(["--help"], {});
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/Usage: npx tsx src\/main.ts/);
+    expect(result.stdout).toMatch(/reindex/);
+  });
+
+  it("lists every configuration problem at once and exits 2", async () => {
+    const result = await runCli([], {
+      ETL_BATCH_SIZE: "lots",
+      ETL_TABLES: "film_work,users",
+      ELASTICSEARCH_URL: "ftp://example",
+      ETL_LOG_FORMAT: "json",
+    });
+    expect(result.code).toBe(ExitCode.config);
+    const output = result.stderr;
+    expect(output).toMatch(/ETL_BATCH_SIZE="lots"/);
+    expect(output).toMatch(/ETL_TABLES="film_work,users": allowed tables are genre, person, film_work/);
+    expect(output).toMatch(/ELASTICSEARCH_URL: expected a http: or https: URL/);
+    expect(output.trim().split("\n")).toHaveLength(1);
+  });
+
+  it("rejects an unknown command with exit 2", async () => {
+    const result = await runCli(["reindx"], {});
+    expect(result.code).toBe(ExitCode.config);
+    expect(result.stderr).toMatch(/unknown command "reindx"/);
+  });
+});
+
+describe("running for real", () => {
+  let db: TestDatabase;
+  let target: EtlTarget;
+  let pool: pg.Pool;
+
+  beforeAll(async () => {
+    db = await createTestDatabase({ films: 1500, seed: 41 });
+    target = { databaseUrl: db.url, index: uniqueIndexName() };
+    pool = new pg.Pool({ connectionString: db.url });
+  });
+
+  afterAll(async () => {
+    await pool?.end();
+    await dropIndices(target.index);
+    await db?.drop();
+  });
+
+  const filmCursorSaved = async () => {
+    const rows = await pool.query("SELECT 1 FROM content.etl_state WHERE name = $1 AND value->>'after' IS NOT NULL", [`${target.index}:film`]);
+    return rows.rowCount === 1;
+  };
+
+  it("SIGTERM mid-sync: stops within the budget with state saved, and the rerun converges", async () => {
+    let pid = 0;
+    const run = runCli([], etlEnv(target, { ETL_BATCH_SIZE: "20" }), { onSpawn: (p) => (pid = p) });
+    await waitFor(filmCursorSaved);
+    const signalled = Date.now();
+    process.kill(pid, "SIGTERM");
+    const result = await run;
+    const stoppedInMs = Date.now() - signalled;
+
+    expect(result.code).toBe(143);
+    expect(stoppedInMs).toBeLessThan(10_000);
+    expect(result.stderr).toMatch(/SIGTERM received/);
+    expect(result.stderr).toMatch(/sync stopped early/);
+    const state = await pool.query("SELECT name FROM content.etl_state WHERE name LIKE $1", [`${target.index}:%`]);
+    expect(state.rows.map((r) => r.name).sort()).toEqual([`${target.index}:film`, `${target.index}:window`]);
+
+    const rerun = await runCli([], etlEnv(target));
+    expect(rerun.code, rerun.stderr).toBe(0);
+    expect(rerun.stderr).toMatch(/resuming the window/);
+    await expectIndexEqualsCatalogue(target);
+  });
+
+  it("one runner at a time: a second process exits 0 saying the lock is held", async () => {
+    await pool.query("DELETE FROM content.etl_state");
+    const first = runCli([], etlEnv(target, { ETL_BATCH_SIZE: "20" }));
+    await waitFor(filmCursorSaved);
+    const second = await runCli([], etlEnv(target));
+    expect(second.code).toBe(0);
+    expect(second.stderr).toMatch(/another run holds the lock/);
+    const firstResult = await first;
+    expect(firstResult.code, firstResult.stderr).toBe(0);
+    await expectIndexEqualsCatalogue(target);
+  });
+
+  it("never logs the database password", async () => {
+    const url = new URL(db.url);
+    url.password = "hunter2-Sup3r$ecret";
+    const result = await runCli(["status"], etlEnv({ ...target, databaseUrl: url.toString() }, { ETL_LOG_LEVEL: "debug" }));
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/catalogue\s+films: 1500/);
+    expect(result.stdout + result.stderr).not.toContain("hunter2");
+    expect(result.stdout + result.stderr).not.toContain(encodeURIComponent("hunter2-Sup3r$ecret"));
+  });
+
+  it("status shows cursors, pending changes and both counts", async () => {
+    await pool.query("UPDATE content.film_work SET modified = now() WHERE id IN (SELECT id FROM content.film_work LIMIT 3)");
+    const result = await runCli(["status", "--json"], etlEnv(target));
+    expect(result.code, result.stderr).toBe(0);
+    const status = JSON.parse(result.stdout);
+    expect(status.films).toBe(1500);
+    expect(status.documents).toBe(1500);
+    expect(status.synced).toBe(true);
+    expect(status.tables.find((t: { table: string }) => t.table === "film_work").pending).toBe(3);
+    expect(status.changeLog).toEqual({ installed: true, pending: 3 });
+  });
+
+  it("runs under Deno: one sync cycle, and the index equals the catalogue", async () => {
+    await pool.query("UPDATE content.film_work SET title = title || ' (Deno)', modified = now() WHERE id IN (SELECT id FROM content.film_work ORDER BY id LIMIT 5)");
+    const result = await runCli([], etlEnv(target), { runtime: "deno" });
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toMatch(/"msg":"sync finished"/);
+    await expectIndexEqualsCatalogue(target);
+  });
+
+  it("reindex builds a new index, swaps the alias atomically and keeps the old one", async () => {
+    const before = await fetch(`${ES}/_alias/${target.index}`).then((r) => r.json());
+    const oldIndices = Object.keys(before);
+    expect(oldIndices).toHaveLength(1);
+    // A reader polls through the alias the whole time: it must never see a partial index.
+    let reading = true;
+    const seen: number[] = [];
+    const reader = (async () => {
+      while (reading) {
+        const response = await fetch(`${ES}/${target.index}/_count`).then((r) => r.json());
+        seen.push(response.count);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    })();
+    const result = await runCli(["reindex"], etlEnv(target, { ETL_BATCH_SIZE: "200" }));
+    reading = false;
+    await reader;
+    expect(result.code, result.stderr).toBe(0);
+    expect(seen.length).toBeGreaterThan(5);
+    expect(Math.min(...seen)).toBe(1500);
+    const after = await fetch(`${ES}/_alias/${target.index}`).then((r) => r.json());
+    const newIndices = Object.keys(after);
+    expect(newIndices).toHaveLength(1);
+    expect(newIndices[0]).not.toBe(oldIndices[0]);
+    const old = await fetch(`${ES}/${oldIndices[0]}/_count`).then((r) => r.json());
+    expect(old.count).toBe(1500);
+    await expectIndexEqualsCatalogue(target);
+    const sync = await runCli([], etlEnv(target));
+    expect(sync.stderr).toMatch(/"written":0,"deleted":0/);
+  });
+});
