@@ -106,11 +106,16 @@ async function processWindow(
   const progress = new Progress(log, window.fullLoad ? "full load" : "catching up", total);
   const target = { client: deps.elasticsearch, index: deps.index, maxBytes: config.bulkMaxBytes, guard: guards.elasticsearch };
 
-  let after = filmAfter;
+  // While the index digests one batch, Postgres already prepares the next.
+  const read = (after: string | null) => settleLater(guards.postgres(() => readFilmBatch(prisma, selection, after, config.batchSize)));
+  let next = read(filmAfter);
   for (;;) {
     if (control.stopRequested()) return false;
-    const rows = await guards.postgres(() => readFilmBatch(prisma, selection, after, config.batchSize));
+    const rows = await next();
     if (rows.length === 0) return true;
+    const last = rows[rows.length - 1]!.id;
+    const full = rows.length === config.batchSize;
+    next = full ? read(last) : async () => [];
 
     const result = await writeFilmBatch(rows, target);
     outcome.written += result.written;
@@ -124,9 +129,13 @@ async function processWindow(
       if (safe) await guards.postgres(() => store.saveFilmCursor(safe));
       throw new RejectedDocumentsError(result.failed);
     }
-    after = rows[rows.length - 1]!.id;
-    const saved = after;
-    await guards.postgres(() => store.saveFilmCursor(saved));
-    if (rows.length < config.batchSize) return true;
+    await guards.postgres(() => store.saveFilmCursor(last));
+    if (!full) return true;
   }
+}
+
+/** Starts a promise now, delivers its result (or error) when asked, never as an unhandled rejection. */
+function settleLater<T>(promise: Promise<T>): () => Promise<T> {
+  promise.catch(() => {});
+  return () => promise;
 }
