@@ -23,11 +23,8 @@ import { logSummary } from "./sync.ts";
 export async function reindexCommand(app: App, control: SyncControl): Promise<ExitCode> {
   const { config, log, guards, elasticsearch: es } = app;
   const alias = config.elasticsearch.index;
-  const lock = await guards.postgres(() => tryAdvisoryLock(config.databaseUrl, alias));
-  if (!lock) {
-    log.info("another run holds the lock; try the reindex later", { index: alias });
-    return ExitCode.ok;
-  }
+  const lock = await waitForLock(app, control, alias);
+  if (!lock) return ExitCode.ok;
   try {
     const previous = await guards.elasticsearch((signal) => resolveIndex(es, alias, signal));
     const index = versionedIndexName(alias);
@@ -76,6 +73,23 @@ export async function reindexCommand(app: App, control: SyncControl): Promise<Ex
     return ExitCode.ok;
   } finally {
     await lock.release();
+  }
+}
+
+/**
+ * A reindex is a deliberate, one-off job: rather than give up when a scheduled
+ * sync holds the lock, it waits for that run to end. Scheduled syncs started
+ * meanwhile find the lock held and exit quietly.
+ */
+async function waitForLock(app: App, control: SyncControl, alias: string) {
+  let waitedS = 0;
+  for (;;) {
+    const lock = await app.guards.postgres(() => tryAdvisoryLock(app.config.databaseUrl, alias));
+    if (lock) return lock;
+    if (waitedS % 30 === 0) app.log.info("reindex: another run holds the lock; waiting for it to finish", { index: alias, waitedS });
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    waitedS++;
+    if (control.stopRequested()) return null;
   }
 }
 
