@@ -1,0 +1,174 @@
+// `npm run bench [-- --films N] [--small M]`: full sync, engine and SQL
+// ceilings, one incremental cycle after 100 changes, peak RSS, at two catalogue
+// sizes. Prints a table; the last line is one JSON object. See bench/README.md.
+import { mkdirSync, rmSync } from "node:fs";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { Client } from "@elastic/elasticsearch";
+import pg from "pg";
+import { loadConfig } from "../src/config.ts";
+import { resolveIndex } from "../src/load/index-admin.ts";
+import { applyRandomChanges } from "./changes.ts";
+import { ensureCatalogue } from "./catalogues.ts";
+import { sampleCpu, type CpuSplit } from "./cpu-split.ts";
+import { measureEngineCeiling, type EngineCeiling } from "./engine-ceiling.ts";
+import { runEtl, type EtlRun } from "./etl-process.ts";
+import { WORK_DIR } from "./paths.ts";
+import { measureSqlCeiling, type SqlCeiling } from "./sql-ceiling.ts";
+
+interface SizeResult {
+  films: number;
+  full: EtlRun;
+  fullCpu: CpuSplit;
+  incremental: EtlRun;
+  sql: SqlCeiling;
+  engine: EngineCeiling;
+  engineCpu: CpuSplit;
+}
+
+const log = (line: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { films: { type: "string" }, small: { type: "string" } } });
+  const large = Number(values.films ?? 1_000_000);
+  const small = Number(values.small ?? Math.max(1, Math.min(10_000, Math.floor(large / 10))));
+  if (!Number.isSafeInteger(large) || large < 10 || !Number.isSafeInteger(small) || small < 1 || small > large) {
+    throw new Error("--films must be an integer >= 10 and --small an integer from 1 to --films");
+  }
+  const baseUrl = process.env.DATABASE_URL || "postgresql://postgres@127.0.0.1:5432/movies";
+  const esUrl = process.env.ELASTICSEARCH_URL || "http://127.0.0.1:9200";
+  const batchSize = loadConfig({ ...process.env, DATABASE_URL: baseUrl, ELASTICSEARCH_URL: esUrl }).batchSize;
+  const ceiling = {
+    bodyBytes: Number(process.env.BENCH_CEILING_BYTES ?? 8 * 1024 * 1024),
+    concurrency: Number(process.env.BENCH_CEILING_CONCURRENCY ?? 2),
+  };
+  const es = new Client({ node: esUrl, maxRetries: 0, requestTimeout: 600_000 });
+  mkdirSync(WORK_DIR, { recursive: true });
+  log(`sizes ${small} and ${large} films; engine ${esUrl}; ETL_BATCH_SIZE ${batchSize}; ceiling ${JSON.stringify(ceiling)}`);
+
+  const results: SizeResult[] = [];
+  try {
+    for (const films of [small, large]) {
+      results.push(await benchSize(films, { baseUrl, esUrl, es, batchSize, ceiling }));
+    }
+  } finally {
+    await es.close();
+  }
+  printTable(results);
+  const [s, l] = [results[0]!, results[1]!];
+  const full = l.full.written / l.full.wallS;
+  const summary = {
+    films: large,
+    full_docs_per_s: round(full),
+    engine_ceiling_docs_per_s: round(l.engine.docsPerS),
+    ratio_full_to_ceiling: round(full / l.engine.docsPerS, 3),
+    sql_ceiling_docs_per_s: round(l.sql.docsPerS),
+    incr_100_small_s: round(s.incremental.cycleS, 2),
+    incr_100_large_s: round(l.incremental.cycleS, 2),
+    incr_ratio_large_to_small: round(l.incremental.cycleS / s.incremental.cycleS, 2),
+    peak_rss_mb_large: round(l.full.peakRssMb, 1),
+  };
+  console.log(JSON.stringify(summary));
+}
+
+interface Context {
+  baseUrl: string;
+  esUrl: string;
+  es: Client;
+  batchSize: number;
+  ceiling: { bodyBytes: number; concurrency: number };
+}
+
+async function benchSize(films: number, ctx: Context): Promise<SizeResult> {
+  const databaseUrl = await ensureCatalogue(ctx.baseUrl, films, log);
+  const alias = `bench_${films}`;
+  const env = { ...etlOverrides(), DATABASE_URL: databaseUrl, ELASTICSEARCH_URL: ctx.esUrl, ELASTICSEARCH_INDEX: alias, ETL_COMMIT_LAG_MS: "0" };
+
+  await freshStart(ctx.es, databaseUrl, alias);
+  log(`${films}: full sync`);
+  const etlPids = new Set<number>();
+  const cpu = sampleCpu(etlPids);
+  const full = await runEtl(env, (pid) => etlPids.add(pid));
+  const fullCpu = cpu.stop();
+  log(`${films}: full sync ${full.written} docs in ${full.wallS.toFixed(1)} s (cycle ${full.cycleS} s), peak RSS ${full.peakRssMb.toFixed(0)} MB`);
+
+  const changes = await applyRandomChanges(databaseUrl);
+  const incremental = await runEtl(env);
+  log(`${films}: incremental after ${changes} changes: ${incremental.written} written, ${incremental.deleted} deleted, cycle ${incremental.cycleS} s`);
+  await checkCount(ctx.es, databaseUrl, alias);
+  await deleteAliasIndices(ctx.es, alias);
+
+  const ndjson = path.join(WORK_DIR, `films-${films}.ndjson`);
+  const sql = await measureSqlCeiling(databaseUrl, ctx.batchSize, ndjson);
+  log(`${films}: SQL ceiling ${sql.docs} docs in ${sql.queryS.toFixed(1)} s, ${(sql.bytes / 1048576).toFixed(0)} MiB of bulk body`);
+  const ceilingCpu = sampleCpu(new Set([process.pid]));
+  const engine = await measureEngineCeiling(ctx.es, `bench_ceiling_${films}`, ndjson, ctx.ceiling);
+  const engineCpu = ceilingCpu.stop();
+  log(`${films}: engine ceiling ${engine.docs} docs in ${engine.loadS.toFixed(1)} s`);
+  await ctx.es.indices.delete({ index: `bench_ceiling_${films}`, ignore_unavailable: true });
+  rmSync(ndjson, { force: true });
+  return { films, full, fullCpu, incremental, sql, engine, engineCpu };
+}
+
+/** ETL_* variables of the bench's environment reach the ETL, for tuning runs. */
+function etlOverrides(): Record<string, string> {
+  return Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[0].startsWith("ETL_") && e[1] !== undefined));
+}
+
+/** No index behind the alias, no sync state, no pending change log: the next run is a full load. */
+async function freshStart(es: Client, databaseUrl: string, alias: string): Promise<void> {
+  await deleteAliasIndices(es, alias);
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    await client.query(`DELETE FROM content.etl_state WHERE name LIKE $1`, [`${alias}:%`]);
+    await client.query(`TRUNCATE content.etl_change`);
+  } finally {
+    await client.end();
+  }
+}
+
+async function deleteAliasIndices(es: Client, alias: string): Promise<void> {
+  const target = await resolveIndex(es, alias);
+  for (const index of target?.indices ?? []) await es.indices.delete({ index });
+}
+
+async function checkCount(es: Client, databaseUrl: string, alias: string): Promise<void> {
+  await es.indices.refresh({ index: alias });
+  const { count } = await es.count({ index: alias });
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  const films = Number((await client.query<{ n: string }>(`SELECT count(*) AS n FROM content.film_work`)).rows[0]!.n);
+  await client.end();
+  if (count !== films) throw new Error(`${alias} holds ${count} documents, the catalogue ${films} films`);
+}
+
+function printTable(results: SizeResult[]): void {
+  const rows: Array<[string, (r: SizeResult) => string]> = [
+    ["full sync, docs/s (process wall)", (r) => fmt(r.full.written / r.full.wallS)],
+    ["full sync, s (process wall / cycle)", (r) => `${r.full.wallS.toFixed(1)} / ${r.full.cycleS.toFixed(1)}`],
+    ["engine ceiling, docs/s", (r) => fmt(r.engine.docsPerS)],
+    ["ratio full / engine ceiling", (r) => (r.full.written / r.full.wallS / r.engine.docsPerS).toFixed(3)],
+    ["SQL ceiling, docs/s", (r) => fmt(r.sql.docsPerS)],
+    ["incremental, 100 changes, s (cycle)", (r) => r.incremental.cycleS.toFixed(2)],
+    ["incremental, process wall, s", (r) => r.incremental.wallS.toFixed(2)],
+    ["incremental, docs written/deleted", (r) => `${r.incremental.written}/${r.incremental.deleted}`],
+    ["peak RSS of the ETL, MB (full sync)", (r) => r.full.peakRssMb.toFixed(1)],
+    ["CPU s in full sync: postgres", (r) => r.fullCpu.postgres.toFixed(1)],
+    ["CPU s in full sync: java (engine)", (r) => r.fullCpu.java.toFixed(1)],
+    ["CPU s in full sync: node (ETL)", (r) => r.fullCpu.node.toFixed(1)],
+    ["CPU s in engine ceiling: java / node", (r) => `${r.engineCpu.java.toFixed(1)} / ${r.engineCpu.node.toFixed(1)}`],
+  ];
+  const header = ["", ...results.map((r) => `${r.films} films`)];
+  const table = [header, ...rows.map(([label, value]) => [label, ...results.map(value)])];
+  const widths = header.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
+  for (const row of table) console.log(row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join("  "));
+}
+
+const fmt = (n: number) => Math.round(n).toLocaleString("en");
+const round = (n: number, digits = 0) => Math.round(n * 10 ** digits) / 10 ** digits;
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.stack ?? error.message : String(error));
+  process.exitCode = 1;
+});
