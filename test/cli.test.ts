@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ExitCode } from "../src/errors.ts";
 import { createTestDatabase, type TestDatabase } from "./support/database.ts";
 import { dropIndices, uniqueIndexName } from "./support/engine.ts";
-import { etlEnv, expectIndexEqualsCatalogue, runCli, type EtlTarget } from "./support/etl.ts";
+import { etlEnv, expectIndexEqualsCatalogue, logMessages, runCli, type EtlTarget } from "./support/etl.ts";
 
 const ES = process.env.ELASTICSEARCH_URL ?? "http://127.0.0.1:9200";
 
@@ -31,7 +31,7 @@ describe("the command line", () => {
       ETL_LOG_FORMAT: "json",
     });
     expect(result.code).toBe(ExitCode.config);
-    const output = result.stderr;
+    const output = logMessages(result.stderr);
     expect(output).toMatch(/ETL_BATCH_SIZE="lots"/);
     expect(output).toMatch(/ETL_TABLES="film_work,users": allowed tables are genre, person, film_work/);
     expect(output).toMatch(/ELASTICSEARCH_URL: expected a http: or https: URL/);
@@ -41,7 +41,7 @@ describe("the command line", () => {
   it("rejects an unknown command with exit 2", async () => {
     const result = await runCli(["reindx"], {});
     expect(result.code).toBe(ExitCode.config);
-    expect(result.stderr).toMatch(/unknown command "reindx"/);
+    expect(logMessages(result.stderr)).toMatch(/unknown command "reindx"/);
   });
 });
 

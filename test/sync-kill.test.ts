@@ -60,7 +60,7 @@ describe("a run killed with SIGKILL at a random point", () => {
 
 async function randomChanges(catalogue: Catalogue, random: () => number, count: number): Promise<void> {
   const pick = async (table: string) =>
-    (await catalogue.one<{ id: string }>(`SELECT id FROM content.${table} OFFSET floor($1 * (SELECT count(*) FROM content.${table})) LIMIT 1`, [random() * 0.999])).id;
+    (await catalogue.one<{ id: string }>(`SELECT id FROM content.${table} OFFSET floor($1::float8 * (SELECT count(*) FROM content.${table})) LIMIT 1`, [random() * 0.999])).id;
   for (let i = 0; i < count; i++) {
     const kind = Math.floor(random() * 7);
     if (kind === 0) await catalogue.query("UPDATE content.film_work SET rating = round((random() * 10)::numeric, 1), modified = now() WHERE id = $1", [await pick("film_work")]);

@@ -95,3 +95,18 @@ export async function expectIndexEqualsCatalogue(target: EtlTarget): Promise<Map
   for (const [id, document] of expected) expect(actual.get(id), `document ${id}`).toEqual(document);
   return actual;
 }
+
+/** The JSON log lines a process wrote to stderr, parsed. */
+export function logEntries(stderr: string): Array<Record<string, unknown> & { msg: string }> {
+  return stderr
+    .split("\n")
+    .filter((line) => line.startsWith("{"))
+    .map((line) => JSON.parse(line));
+}
+
+/** The messages of those lines, one per line, for plain-text matching. */
+export function logMessages(stderr: string): string {
+  return logEntries(stderr)
+    .map((entry) => entry.msg)
+    .join("\n");
+}
