@@ -132,7 +132,7 @@ describe("running for real", () => {
   });
 
   it("reindex builds a new index, swaps the alias atomically and keeps the old one", async () => {
-    const before = await fetch(`${ES}/_alias/${target.index}`).then((r) => r.json());
+    const before = await fetch(`${ES}/_alias/${target.index}`).then((r) => r.json() as Promise<Record<string, any>>);
     const oldIndices = Object.keys(before);
     expect(oldIndices).toHaveLength(1);
     // A reader polls through the alias the whole time: it must never see a partial index.
@@ -140,7 +140,7 @@ describe("running for real", () => {
     const seen: number[] = [];
     const reader = (async () => {
       while (reading) {
-        const response = await fetch(`${ES}/${target.index}/_count`).then((r) => r.json());
+        const response = await fetch(`${ES}/${target.index}/_count`).then((r) => r.json() as Promise<Record<string, any>>);
         seen.push(response.count);
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
@@ -151,11 +151,11 @@ describe("running for real", () => {
     expect(result.code, result.stderr).toBe(0);
     expect(seen.length).toBeGreaterThan(5);
     expect(Math.min(...seen)).toBe(1500);
-    const after = await fetch(`${ES}/_alias/${target.index}`).then((r) => r.json());
+    const after = await fetch(`${ES}/_alias/${target.index}`).then((r) => r.json() as Promise<Record<string, any>>);
     const newIndices = Object.keys(after);
     expect(newIndices).toHaveLength(1);
     expect(newIndices[0]).not.toBe(oldIndices[0]);
-    const old = await fetch(`${ES}/${oldIndices[0]}/_count`).then((r) => r.json());
+    const old = await fetch(`${ES}/${oldIndices[0]}/_count`).then((r) => r.json() as Promise<Record<string, any>>);
     expect(old.count).toBe(1500);
     await expectIndexEqualsCatalogue(target);
     const sync = await runCli([], etlEnv(target));
