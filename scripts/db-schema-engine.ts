@@ -37,12 +37,39 @@ function loadEngineModule(): Promise<typeof glue> {
     const require = createRequire(import.meta.url);
     const glueFile = require.resolve("@prisma/schema-engine-wasm/schema_engine_bg");
     const bytes = await readFile(join(dirname(glueFile), "schema_engine_bg.wasm"));
-    const { instance } = await webAssembly.instantiate(bytes, { "./schema_engine_bg.js": glue });
+    const { instance } = await webAssembly.instantiate(bytes, { "./schema_engine_bg.js": withTrackedTimers(glue) });
     glue.__wbg_set_wasm(instance.exports);
     (instance.exports.__wbindgen_start as () => void)();
     return glue;
   })();
   return engineModule;
+}
+
+/**
+ * The engine arms 10-second timers (timeouts racing its queries) and never
+ * clears them, so a process that is done would linger 10 s before exiting.
+ * Its timers are tracked here and unref'd once the engine is done with them.
+ */
+const pendingEngineTimers = new Set<NodeJS.Timeout>();
+
+function withTrackedTimers(bindings: typeof glue): Record<string, unknown> {
+  const imports: Record<string, unknown> = { ...bindings };
+  for (const name of Object.keys(bindings).filter((key) => key.startsWith("__wbg_setTimeout_"))) {
+    imports[name] = (callback: () => void, milliseconds: number) => {
+      const timer = setTimeout(() => {
+        pendingEngineTimers.delete(timer);
+        callback();
+      }, milliseconds >>> 0);
+      pendingEngineTimers.add(timer);
+      return timer;
+    };
+  }
+  return imports;
+}
+
+function releaseEngineTimers(): void {
+  for (const timer of pendingEngineTimers) timer.unref();
+  pendingEngineTimers.clear();
 }
 
 export interface EngineLogRecord {
@@ -71,6 +98,7 @@ export async function withSchemaEngine<T>(
     }
   } finally {
     await pool.end();
+    releaseEngineTimers();
   }
 }
 
