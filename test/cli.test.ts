@@ -2,10 +2,10 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ExitCode } from "../src/errors.ts";
 import { createTestDatabase, type TestDatabase } from "./support/database.ts";
-import { dropIndices, uniqueIndexName } from "./support/engine.ts";
+import { ELASTICSEARCH_URL, dropIndices, uniqueIndexName } from "./support/engine.ts";
 import { etlEnv, expectIndexEqualsCatalogue, logMessages, runCli, type EtlTarget } from "./support/etl.ts";
 
-const ES = process.env.ELASTICSEARCH_URL ?? "http://127.0.0.1:9200";
+const ES = ELASTICSEARCH_URL;
 
 async function waitFor(check: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

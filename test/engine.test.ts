@@ -6,8 +6,9 @@ import { readFileSync } from "node:fs";
 
 import { Client, errors } from "@elastic/elasticsearch";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ELASTICSEARCH_URL } from "./support/engine.ts";
 
-const node = process.env.ELASTICSEARCH_URL ?? "http://127.0.0.1:9200";
+const node = ELASTICSEARCH_URL;
 const indexDefinition = JSON.parse(readFileSync(new URL("../src/load/movies-index.json", import.meta.url), "utf8")) as {
   settings: Record<string, unknown>;
   mappings: Record<string, unknown>;

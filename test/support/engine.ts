@@ -1,7 +1,7 @@
 import { Client } from "@elastic/elasticsearch";
 import { randomBytes } from "node:crypto";
 
-export const ELASTICSEARCH_URL = process.env.ELASTICSEARCH_URL ?? "http://127.0.0.1:9200";
+export const ELASTICSEARCH_URL = process.env.ELASTICSEARCH_URL ?? `http://127.0.0.1:${process.env.ENGINE_PORT ?? "9200"}`;
 
 export function engineClient(url = ELASTICSEARCH_URL): Client {
   return new Client({ node: url, maxRetries: 0, requestTimeout: 60_000 });
