@@ -106,8 +106,9 @@ export async function withSchemaEngine<T>(
  * @prisma/adapter-pg 7.10 runs a migration script by splitting it on every `;`,
  * which breaks any function body (`$$ ... ; ... $$`) and any string holding a
  * semicolon. Here a script goes to the server whole, in one simple-protocol
- * query, as the native engine sends it: PostgreSQL then runs it as one implicit
- * transaction, so a failing migration leaves nothing half-applied.
+ * query: PostgreSQL runs it as one implicit transaction, so a failing migration
+ * leaves nothing half-applied (and, as with Prisma's native engine, a migration
+ * cannot use CREATE INDEX CONCURRENTLY).
  */
 function withWholeScripts(factory: PrismaPg): SqlMigrationAwareDriverAdapterFactory {
   const patch = (adapter: SqlDriverAdapter): SqlDriverAdapter => {

@@ -2,7 +2,8 @@
 // admin-panel catalogue, the change-capture triggers, and --skip-change-capture.
 import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
-import { readFile } from "node:fs/promises";
+import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import pg from "pg";
@@ -153,6 +154,28 @@ describe("applying migrations", () => {
     const changed = { files: [{ ...file, content: file.content.replace("  fullName String", "  nickname String?\n  fullName String") }] };
     const sql = await diffDatabaseToSchema(database.url, changed);
     expect(sql).toContain(`ALTER TABLE "content"."person" ADD COLUMN     "nickname" TEXT`);
+  });
+
+  it("runs a migration script whole and atomically (function bodies with ';' work, a failure leaves nothing behind)", async () => {
+    const database = await emptyDatabase();
+    const folder = await mkdtemp(join(tmpdir(), "movies-etl-migrations-"));
+    try {
+      const names = await migrationNamesOnDisk();
+      for (const name of names) await cp(join(defaultMigrationsDirectory, name), join(folder, name), { recursive: true });
+      await cp(join(defaultMigrationsDirectory, "migration_lock.toml"), join(folder, "migration_lock.toml"));
+      await mkdir(join(folder, "29990101000000_broken"));
+      await writeFile(
+        join(folder, "29990101000000_broken", "migration.sql"),
+        `CREATE TABLE "content"."half_done" (id int);\nSELECT 'a;b' AS text_with_semicolon;\nSELECT 1 / 0;\n`,
+      );
+      await expect(migrate({ databaseUrl: database.url, migrationsDirectory: folder })).rejects.toThrow(/division by zero/);
+      expect(await tableExists(database.url, "content.etl_change")).toBe(true);
+      expect(await tableExists(database.url, "content.half_done")).toBe(false);
+      const history = await migrationHistory(database.url);
+      expect(history.map((row) => [row.migration_name, row.finished])).toEqual([...names.map((name) => [name, true]), ["29990101000000_broken", false]]);
+    } finally {
+      await rm(folder, { recursive: true, force: true });
+    }
   });
 
   it("refuses a database that has only some of the catalogue tables", async () => {
