@@ -10,6 +10,7 @@ import type { StateStore } from "../state/state-store.ts";
 import type { SyncWindow } from "../state/sync-state.ts";
 import { planWindow, windowIsEmpty } from "./plan-window.ts";
 import { Progress } from "./progress.ts";
+import { beginBulkLoad, endBulkLoad } from "../load/bulk-load-settings.ts";
 import { writeFilmBatch } from "./write-batch.ts";
 
 export interface SyncDependencies {
@@ -92,8 +93,37 @@ export async function runSyncCycle(deps: SyncDependencies, control: SyncControl)
   }
 }
 
-/** Writes every film of the window from `filmAfter` on; false if stopped. */
+/**
+ * Writes every film of the window from `filmAfter` on; false if stopped. A full
+ * load runs with refresh off and no replicas (restored after, or by the next
+ * run if this one is killed).
+ */
 async function processWindow(
+  deps: SyncDependencies,
+  window: SyncWindow,
+  filmAfter: string | null,
+  control: SyncControl,
+  outcome: SyncOutcome,
+): Promise<boolean> {
+  const { guards, log } = deps;
+  if (!window.fullLoad) {
+    // A killed full load could not restore the settings; its marker says what they were.
+    const restored = await guards.elasticsearch((signal) => endBulkLoad(deps.elasticsearch, deps.index, signal));
+    if (restored) log.info("restored the index settings an interrupted full load left", { index: deps.index });
+    return writeWindow(deps, window, filmAfter, control, outcome);
+  }
+  // Resuming a killed full load finds the marker and keeps the settings it saved.
+  await guards.elasticsearch((signal) => beginBulkLoad(deps.elasticsearch, deps.index, signal));
+  try {
+    return await writeWindow(deps, window, filmAfter, control, outcome);
+  } finally {
+    await guards
+      .elasticsearch((signal) => endBulkLoad(deps.elasticsearch, deps.index, signal))
+      .catch((error: unknown) => log.warn("could not restore the index settings after the full load; the next run will", { error: String(error) }));
+  }
+}
+
+async function writeWindow(
   deps: SyncDependencies,
   window: SyncWindow,
   filmAfter: string | null,
