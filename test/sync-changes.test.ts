@@ -139,6 +139,28 @@ describe("a sync cycle propagates every kind of change", () => {
     expect(changed).toEqual(films.sort());
   });
 
+  it("a long transaction in another database does not hold the change log back", async () => {
+    const other = await createTestDatabase();
+    const elsewhere = new Catalogue(other.url);
+    const client = await elsewhere.pool.connect();
+    try {
+      await client.query("BEGIN");
+      await client.query("SELECT pg_current_xact_id()");
+      const link = await catalogue.one<{ id: string; film: string }>(
+        "SELECT id, film_work_id AS film FROM content.person_film_work ORDER BY id DESC LIMIT 1",
+      );
+      const changed = await cycleAfter(() =>
+        catalogue.query("DELETE FROM content.person_film_work WHERE id = $1", [link.id]).then(() => {}),
+      );
+      expect(changed).toEqual([link.film]);
+      await client.query("ROLLBACK");
+    } finally {
+      client.release();
+      await elsewhere.close();
+      await other.drop();
+    }
+  });
+
   it("a transaction that commits after the cursor passed its modified value is not skipped", async () => {
     const late = await someFilm(20);
     const early = await someFilm(21);

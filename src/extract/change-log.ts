@@ -28,11 +28,35 @@ export async function changeLogInstalled(prisma: PrismaClient): Promise<boolean>
   return rows[0]?.installed === true;
 }
 
-/** Every transaction with an id below this bound has committed or aborted. */
+/**
+ * A transaction id below which no transaction of this database is still in
+ * progress: every change-log entry under it is committed (or rolled back) for
+ * good. Transactions of other databases cannot write our log, so unlike the
+ * snapshot's xmin this bound is not held back by a long transaction elsewhere
+ * on the server; a long writing transaction in this database does hold it back
+ * until it ends, which is the price of never skipping its entries.
+ *
+ * `pg_stat_activity.backend_xid` is a 32-bit xid, visible to every role; it is
+ * widened to xid8 with the epoch of the snapshot's xmax. A transaction that
+ * gets its id after the snapshot gets one at or above xmax.
+ */
 export async function completedTransactionsBound(prisma: PrismaClient): Promise<string> {
-  const rows = await prisma.$queryRaw<Array<{ xmin: string }>>`
-    SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS xmin`;
-  return rows[0]!.xmin;
+  const rows = await prisma.$queryRaw<Array<{ bound: string }>>`
+    WITH snapshot AS (
+      SELECT pg_snapshot_xmax(pg_current_snapshot())::text::numeric AS xmax
+    ), running AS (
+      SELECT backend_xid::text::numeric AS xid FROM pg_stat_activity
+      WHERE datname = current_database() AND backend_xid IS NOT NULL
+      UNION ALL
+      SELECT transaction::text::numeric FROM pg_prepared_xacts WHERE database = current_database()
+    ), widened AS (
+      SELECT CASE WHEN running.xid <= mod(snapshot.xmax, 4294967296)
+        THEN snapshot.xmax - mod(snapshot.xmax, 4294967296) + running.xid
+        ELSE snapshot.xmax - mod(snapshot.xmax, 4294967296) - 4294967296 + running.xid END AS xid
+      FROM running, snapshot
+    )
+    SELECT LEAST((SELECT xmax FROM snapshot), (SELECT min(xid) FROM widened))::text AS bound`;
+  return rows[0]!.bound;
 }
 
 export async function readChangeLog(
