@@ -98,17 +98,11 @@ export async function seedCatalogue(options: SeedOptions): Promise<SeedResult> {
       log(`${table}: ${rows.toLocaleString("en")} rows in ${seconds(tableStarted)} s`);
       return rows;
     };
-    const result: SeedResult = {
-      films,
-      genres: await timed("genre", () => loadGenres(client, shape, onProgress)),
-      persons: await timed("person", () => loadPersons(client, shape, onProgress)),
-      genreLinks: 0,
-      personLinks: 0,
-      seconds: 0,
-    };
+    const genres = await timed("genre", () => loadGenres(client, shape, onProgress));
+    const persons = await timed("person", () => loadPersons(client, shape, onProgress));
     await timed("film_work", () => loadFilms(client, shape, onProgress));
-    result.genreLinks = await timed("genre_film_work", () => loadGenreLinks(client, shape, onProgress));
-    result.personLinks = await timed("person_film_work", () => loadPersonLinks(client, shape, onProgress));
+    const genreLinks = await timed("genre_film_work", () => loadGenreLinks(client, shape, onProgress));
+    const personLinks = await timed("person_film_work", () => loadPersonLinks(client, shape, onProgress));
 
     const indexesStarted = performance.now();
     await suspended.restore((step) => onProgress({ table: "indexes", done: step.done, total: step.total, rows: 0, step: step.sql }));
@@ -119,8 +113,7 @@ export async function seedCatalogue(options: SeedOptions): Promise<SeedResult> {
     const analyzed = [...catalogueTables, ...existingEtlTables].map((table) => qualified(catalogueSchema, table));
     await client.query(`ANALYZE ${analyzed.join(", ")}`);
     log(`analyzed in ${seconds(analyzeStarted)} s`);
-    result.seconds = Number(seconds(started));
-    return result;
+    return { films, genres, persons, genreLinks, personLinks, seconds: Number(seconds(started)) };
   } catch (error) {
     await client.query("ROLLBACK").catch(() => {});
     throw error;
