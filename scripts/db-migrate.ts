@@ -9,6 +9,7 @@ import pg from "pg";
 import type { MigrationList } from "@prisma/schema-engine-wasm";
 import { ensureDatabase } from "./db-admin.ts";
 import { defaultMigrationsDirectory, firstMigrations, migrationNames, readMigrationsFolder } from "./db-migrations-folder.ts";
+import { diffDatabaseToSchema, readSchemaFiles } from "./db-schema-diff.ts";
 import { noSchemaFilter, withSchemaEngine, type SchemaEngine } from "./db-schema-engine.ts";
 import { redactDatabaseUrl } from "./db-url.ts";
 
@@ -27,6 +28,12 @@ export interface MigrateResult {
   recordedAsApplied: string[];
   /** Run, in order. */
   applied: string[];
+  /**
+   * After a baseline: the CREATE INDEX statements of the schema that the existing
+   * catalogue lacks (the ETL's cursors and fan-out queries want them). Not run:
+   * on a live catalogue a DBA should create them CONCURRENTLY.
+   */
+  missingCatalogueIndexes: string[];
 }
 
 /** The tables whose presence means the catalogue exists already (created by the admin panel). */
@@ -66,7 +73,7 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
     toRecord.add(changeCaptureMigration);
   }
 
-  const result: MigrateResult = { createdDatabase, recordedAsApplied: [], applied: [] };
+  const result: MigrateResult = { createdDatabase, recordedAsApplied: [], applied: [], missingCatalogueIndexes: [] };
   await withSchemaEngine(
     options.databaseUrl,
     async (engine) => {
@@ -86,6 +93,13 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
     },
   );
   if (result.applied.length === 0 && result.recordedAsApplied.length === 0) log(`${where}: up to date (${names.length} migrations)`);
+  if (result.recordedAsApplied.includes(catalogueMigration)) {
+    result.missingCatalogueIndexes = await findMissingIndexes(options.databaseUrl, log);
+    if (result.missingCatalogueIndexes.length > 0) {
+      log(`${where}: the existing catalogue lacks ${result.missingCatalogueIndexes.length} indexes of the schema; the ETL's queries want them (create them CONCURRENTLY on a live catalogue):`);
+      for (const statement of result.missingCatalogueIndexes) log(`  ${statement}`);
+    }
+  }
   return result;
 }
 
@@ -94,6 +108,17 @@ async function applyPending(engine: SchemaEngine, migrations: MigrationList, whe
   const { appliedMigrationNames } = await engine.applyMigrations({ migrationsList: migrations, filters: noSchemaFilter });
   for (const name of appliedMigrationNames) log(`${where}: applied ${name}`);
   return appliedMigrationNames;
+}
+
+/** The CREATE INDEX statements of a diff from the database to prisma/schema.prisma. */
+async function findMissingIndexes(databaseUrl: string, log: (line: string) => void): Promise<string[]> {
+  try {
+    const sql = await diffDatabaseToSchema(databaseUrl, await readSchemaFiles());
+    return (sql ?? "").split("\n").filter((line) => /^CREATE (UNIQUE )?INDEX /.test(line));
+  } catch (error) {
+    log(`could not compare the catalogue with the schema: ${error instanceof Error ? error.message : String(error)}`);
+    return [];
+  }
 }
 
 function findMigration(names: string[], suffix: string): string {

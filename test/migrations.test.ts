@@ -109,7 +109,7 @@ describe("applying migrations", () => {
     expect(names.map((name) => name.replace(/^\d{14}_/, ""))).toEqual(["catalogue", "etl_state", "change_capture"]);
 
     const first = await migrate({ databaseUrl: database.url });
-    expect(first).toEqual({ createdDatabase: false, recordedAsApplied: [], applied: names });
+    expect(first).toEqual({ createdDatabase: false, recordedAsApplied: [], applied: names, missingCatalogueIndexes: [] });
     const history = await migrationHistory(database.url);
     const schema = await describeContentSchema(database.url);
 
@@ -127,7 +127,7 @@ describe("applying migrations", () => {
     expect(schema.triggers).toHaveLength(13);
 
     const second = await migrate({ databaseUrl: database.url });
-    expect(second).toEqual({ createdDatabase: false, recordedAsApplied: [], applied: [] });
+    expect(second).toEqual({ createdDatabase: false, recordedAsApplied: [], applied: [], missingCatalogueIndexes: [] });
     expect(await migrationHistory(database.url)).toEqual(history);
     expect(await describeContentSchema(database.url)).toEqual(schema);
   });
@@ -241,6 +241,10 @@ describe("an existing catalogue (created by the admin panel)", () => {
     const output = await migrateCli(database.url);
     expect(output).toContain(`baselining ${names[0]}`);
     expect(output).not.toMatch(/applied \d+_catalogue/);
+    // The admin panel's catalogue lacks the (modified, id) and reverse-link indexes: named, not created.
+    expect(output).toContain("the existing catalogue lacks 5 indexes");
+    expect(output).toContain(`CREATE INDEX "film_work_modified_id_idx" ON "content"."film_work"("modified", "id");`);
+    expect(await tableExists(database.url, "content.film_work_modified_id_idx")).toBe(false);
 
     const history = await migrationHistory(database.url);
     expect(history.map((row) => [row.migration_name, row.applied_steps_count])).toEqual([
@@ -290,7 +294,7 @@ describe("an existing catalogue (created by the admin panel)", () => {
     const database = await emptyDatabase();
     const result = await migrate({ databaseUrl: database.url, skipChangeCapture: true });
     const names = await migrationNamesOnDisk();
-    expect(result).toEqual({ createdDatabase: false, recordedAsApplied: [names[2]], applied: [names[0], names[1]] });
+    expect(result).toEqual({ createdDatabase: false, recordedAsApplied: [names[2]], applied: [names[0], names[1]], missingCatalogueIndexes: [] });
     expect(await tableExists(database.url, "content.film_work")).toBe(true);
     expect(await tableExists(database.url, "content.etl_change")).toBe(false);
   });
