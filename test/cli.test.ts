@@ -69,7 +69,8 @@ describe("running for real", () => {
 
   it("SIGTERM mid-sync: stops within the budget with state saved, and the rerun converges", async () => {
     let pid = 0;
-    const run = runCli([], etlEnv(target, { ETL_BATCH_SIZE: "20" }), { onSpawn: (p) => (pid = p) });
+    // Small batches make the run long enough to be caught in the middle.
+    const run = runCli([], etlEnv(target, { ETL_BATCH_SIZE: "10" }), { onSpawn: (p) => (pid = p) });
     await waitFor(filmCursorSaved);
     const signalled = Date.now();
     process.kill(pid, "SIGTERM");
@@ -91,13 +92,22 @@ describe("running for real", () => {
 
   it("one runner at a time: a second process exits 0 saying the lock is held", async () => {
     await pool.query("DELETE FROM content.etl_state");
-    const first = runCli([], etlEnv(target, { ETL_BATCH_SIZE: "20" }));
-    await waitFor(filmCursorSaved);
+    // A watching runner holds the lock for as long as it lives.
+    let pid = 0;
+    const first = runCli(["--watch", "--interval", "3600"], etlEnv(target), { onSpawn: (p) => (pid = p) });
+    await waitFor(async () => {
+      const locks = await pool.query("SELECT 1 FROM pg_locks l JOIN pg_database d ON d.oid = l.database WHERE l.locktype = 'advisory' AND l.granted AND d.datname = current_database()");
+      const synced = await pool.query("SELECT 1 FROM content.etl_state WHERE name = $1", [`${target.index}:cursors`]);
+      return locks.rowCount! > 0 && synced.rowCount === 1;
+    });
     const second = await runCli([], etlEnv(target));
     expect(second.code).toBe(0);
     expect(second.stderr).toMatch(/another run holds the lock/);
+    expect(second.stderr).not.toMatch(/sync finished/);
+
+    process.kill(pid, "SIGTERM");
     const firstResult = await first;
-    expect(firstResult.code, firstResult.stderr).toBe(0);
+    expect(firstResult.code, firstResult.stderr).toBe(143);
     await expectIndexEqualsCatalogue(target);
   });
 
