@@ -46,7 +46,7 @@ USER 1000:1000
 STOPSIGNAL SIGTERM
 # The same command as `npm run db:migrate`, without npm in between.
 # Arguments are passed on, e.g. `--skip-change-capture`.
-ENTRYPOINT ["node", "--experimental-wasm-modules", "--import", "tsx", "scripts/migrate.ts"]
+ENTRYPOINT ["node", "--import", "tsx", "scripts/migrate.ts"]
 CMD []
 
 # ---------------------------------------------------------------------------

@@ -498,7 +498,7 @@ function checkBuildContext(dockerfile: string, ignore: string[]): void {
 function dbMigrateScript(): string {
   const pkg = JSON.parse(read("package.json"));
   // The contract's command until package.json carries the script.
-  return pkg.scripts?.["db:migrate"] ?? "node --experimental-wasm-modules --import tsx scripts/migrate.ts";
+  return pkg.scripts?.["db:migrate"] ?? "node --import tsx scripts/migrate.ts";
 }
 
 function refsFromFiles(): Refs {

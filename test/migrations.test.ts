@@ -73,7 +73,7 @@ async function migrationNamesOnDisk(): Promise<string[]> {
 
 /** The migrate CLI as `npm run db:migrate` runs it. */
 async function migrateCli(databaseUrl: string, ...args: string[]): Promise<string> {
-  const { stdout } = await run(process.execPath, ["--experimental-wasm-modules", "--import", "tsx", "scripts/migrate.ts", ...args], {
+  const { stdout } = await run(process.execPath, ["--import", "tsx", "scripts/migrate.ts", ...args], {
     cwd: projectRoot,
     env: { ...process.env, DATABASE_URL: databaseUrl },
   });
