@@ -35,6 +35,8 @@ export interface Config {
   commitLagMs: number;
   /** Largest bulk request body before a batch is split. */
   bulkMaxBytes: number;
+  /** Film batches written at once; the film cursor only moves past a prefix of acknowledged ones. */
+  bulkConcurrency: number;
   retry: RetryConfig;
   watchIntervalS: number;
   shutdownTimeoutS: number;
@@ -60,6 +62,7 @@ export const ENV_VARIABLES = [
   "ETL_CHANGE_BATCH_SIZE",
   "ETL_COMMIT_LAG_MS",
   "ETL_BULK_MAX_BYTES",
+  "ETL_BULK_CONCURRENCY",
   "ETL_RETRY_MAX_ATTEMPTS",
   "ETL_RETRY_INITIAL_DELAY_MS",
   "ETL_RETRY_MAX_DELAY_MS",
@@ -104,6 +107,7 @@ export function loadConfig(env: Env = readProcessEnv(), overrides: Env = {}): Co
     changeBatchSize: read.integer("ETL_CHANGE_BATCH_SIZE", 1000, 1, 100_000),
     commitLagMs: read.integer("ETL_COMMIT_LAG_MS", 2000, 0, 86_400_000),
     bulkMaxBytes: read.integer("ETL_BULK_MAX_BYTES", 10 * 1024 * 1024, 1024, 100 * 1024 * 1024),
+    bulkConcurrency: read.integer("ETL_BULK_CONCURRENCY", 2, 1, 8),
     retry: {
       maxAttempts: read.integer("ETL_RETRY_MAX_ATTEMPTS", 6, 0, 100),
       initialDelayMs: read.integer("ETL_RETRY_INITIAL_DELAY_MS", 200, 1, 60_000),

@@ -3,7 +3,7 @@ import type { Config } from "../config.ts";
 import type { PrismaClient } from "../db/prisma.ts";
 import { RejectedDocumentsError } from "../errors.ts";
 import { changeLogInstalled } from "../extract/change-log.ts";
-import { countFilms, readFilmBatch, type FilmSelection } from "../extract/film-batch.ts";
+import { countFilms, readFilmBatch, type FilmBatchRow, type FilmSelection } from "../extract/film-batch.ts";
 import type { Logger } from "../log.ts";
 import type { Guards } from "../resilience/policies.ts";
 import type { StateStore } from "../state/state-store.ts";
@@ -11,7 +11,7 @@ import type { SyncWindow } from "../state/sync-state.ts";
 import { planWindow, windowIsEmpty } from "./plan-window.ts";
 import { Progress } from "./progress.ts";
 import { beginBulkLoad, endBulkLoad } from "../load/bulk-load-settings.ts";
-import { writeFilmBatch } from "./write-batch.ts";
+import { writeFilmBatch, type BatchResult } from "./write-batch.ts";
 
 export interface SyncDependencies {
   prisma: PrismaClient;
@@ -136,22 +136,17 @@ async function writeWindow(
   const progress = new Progress(log, window.fullLoad ? "full load" : "catching up", total);
   const target = { client: deps.elasticsearch, index: deps.index, maxBytes: config.bulkMaxBytes, guard: guards.elasticsearch };
 
-  // While the index digests one batch, Postgres already prepares the next.
+  // While the index digests up to `bulkConcurrency` batches, Postgres already
+  // prepares the next. Writes are settled oldest first, so the film cursor
+  // only ever moves past batches that are all acknowledged.
   const read = (after: string | null) => settleLater(guards.postgres(() => readFilmBatch(prisma, selection, after, config.batchSize)));
-  let next = read(filmAfter);
-  for (;;) {
-    if (control.stopRequested()) return false;
-    const rows = await next();
-    if (rows.length === 0) return true;
-    const last = rows[rows.length - 1]!.id;
-    const full = rows.length === config.batchSize;
-    next = full ? read(last) : async () => [];
-
-    const result = await writeFilmBatch(rows, target);
+  const writing: Array<{ rows: FilmBatchRow[]; result: () => Promise<BatchResult> }> = [];
+  const settleOldest = async (): Promise<void> => {
+    const { rows, result: written } = writing.shift()!;
+    const result = await written();
     outcome.written += result.written;
     outcome.deleted += result.deleted;
     progress.add(result.written + result.deleted);
-
     if (result.failed.length > 0) {
       // Keep the film cursor before the first film that did not reach the index.
       const firstFailed = result.failed[0]!.id;
@@ -159,9 +154,25 @@ async function writeWindow(
       if (safe) await guards.postgres(() => store.saveFilmCursor(safe));
       throw new RejectedDocumentsError(result.failed);
     }
-    await guards.postgres(() => store.saveFilmCursor(last));
-    if (!full) return true;
+    await guards.postgres(() => store.saveFilmCursor(rows[rows.length - 1]!.id));
+  };
+
+  let next = read(filmAfter);
+  for (;;) {
+    if (control.stopRequested()) {
+      while (writing.length > 0) await settleOldest();
+      return false;
+    }
+    const rows = await next();
+    if (rows.length === 0) break;
+    const full = rows.length === config.batchSize;
+    next = full ? read(rows[rows.length - 1]!.id) : async () => [];
+    writing.push({ rows, result: settleLater(writeFilmBatch(rows, target)) });
+    if (writing.length >= config.bulkConcurrency) await settleOldest();
+    if (!full) break;
   }
+  while (writing.length > 0) await settleOldest();
+  return true;
 }
 
 /** Starts a promise now, delivers its result (or error) when asked, never as an unhandled rejection. */
