@@ -31,21 +31,24 @@ describe("a run killed with SIGKILL at a random point", () => {
 
   it(`always converges on the rerun (${TRIALS} trials)`, { timeout: 900_000 }, async () => {
     const random = mulberry32(20261129);
-    const env = etlEnv(target, { ETL_BATCH_SIZE: "25", ETL_CHANGE_BATCH_SIZE: "40" });
+    // Small batches written one at a time: many points to be killed at.
+    const env = etlEnv(target, { ETL_BATCH_SIZE: "10", ETL_CHANGE_BATCH_SIZE: "40", ETL_BULK_CONCURRENCY: "1" });
     let killedMidRun = 0;
     for (let trial = 0; trial < TRIALS; trial++) {
       if (trial % 3 === 0) {
         // Forget all state: the killed run is a full load.
         await catalogue.query("DELETE FROM content.etl_state");
       } else {
-        await randomChanges(catalogue, random, 60);
+        await randomChanges(catalogue, random, 120);
       }
       let pid = 0;
-      const run = runCli([], env, { onSpawn: (spawned) => (pid = spawned) });
-      const delayMs = 1200 + Math.floor(random() * 3000);
-      const killer = new Promise<void>((resolve) => setTimeout(resolve, delayMs));
-      const first = await Promise.race([run.then((r) => ({ done: r })), killer.then(() => null)]);
-      if (first === null) {
+      let exited = false;
+      const run = runCli([], env, { onSpawn: (spawned) => (pid = spawned) }).finally(() => (exited = true));
+      // Every fourth trial is killed at a random moment from the start (it may
+      // hit start-up); the others at a random moment once a window is under way.
+      if (trial % 4 !== 3) await until(async () => exited || (await windowInProgress(catalogue, target.index)));
+      await new Promise((resolve) => setTimeout(resolve, Math.floor(random() * (trial % 4 === 3 ? 3000 : 400))));
+      if (!exited) {
         process.kill(pid, "SIGKILL");
         const result = await run;
         if (result.signal === "SIGKILL") killedMidRun++;
@@ -57,6 +60,19 @@ describe("a run killed with SIGKILL at a random point", () => {
     expect(killedMidRun).toBeGreaterThanOrEqual(TRIALS / 2);
   });
 });
+
+async function windowInProgress(catalogue: Catalogue, index: string): Promise<boolean> {
+  const rows = await catalogue.query("SELECT 1 FROM content.etl_state WHERE name = $1", [`${index}:window`]);
+  return rows.length > 0;
+}
+
+async function until(check: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error("the run never started a window");
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
 
 async function randomChanges(catalogue: Catalogue, random: () => number, count: number): Promise<void> {
   const pick = async (table: string) =>
