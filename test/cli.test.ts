@@ -145,6 +145,12 @@ describe("running for real", () => {
     const before = await fetch(`${ES}/_alias/${target.index}`).then((r) => r.json() as Promise<Record<string, any>>);
     const oldIndices = Object.keys(before);
     expect(oldIndices).toHaveLength(1);
+    // The state an earlier, interrupted reindex left behind must not outlive this one.
+    const abandoned = `${target.index}_20200101t000000000z:cursors`;
+    await pool.query("INSERT INTO content.etl_state (name, value) VALUES ($1, $2)", [
+      abandoned,
+      JSON.stringify({ tables: {}, log: { txid: "1", seq: "0" } }),
+    ]);
     // A reader polls through the alias the whole time: it must never see a partial index.
     let reading = true;
     const seen: number[] = [];
@@ -161,6 +167,7 @@ describe("running for real", () => {
     expect(result.code, result.stderr).toBe(0);
     expect(seen.length).toBeGreaterThan(5);
     expect(Math.min(...seen)).toBe(1500);
+    expect((await pool.query("SELECT 1 FROM content.etl_state WHERE name = $1", [abandoned])).rowCount).toBe(0);
     const after = await fetch(`${ES}/_alias/${target.index}`).then((r) => r.json() as Promise<Record<string, any>>);
     const newIndices = Object.keys(after);
     expect(newIndices).toHaveLength(1);

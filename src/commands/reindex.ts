@@ -26,6 +26,8 @@ export async function reindexCommand(app: App, control: SyncControl): Promise<Ex
   const lock = await waitForLock(app, control, alias);
   if (!lock) return ExitCode.ok;
   try {
+    const forgotten = await guards.postgres(() => StateStore.forgetAbandonedReindexes(app.prisma, alias));
+    if (forgotten > 0) log.info("reindex: forgot the state of an earlier reindex that did not finish", { rows: forgotten });
     const previous = await guards.elasticsearch((signal) => resolveIndex(es, alias, signal));
     const index = versionedIndexName(alias);
     log.info("reindex: creating a new index", { index, alias, previous: previous?.indices ?? [] });

@@ -53,6 +53,19 @@ export class StateStore {
     await this.prisma.etlState.deleteMany({ where: { name: { startsWith: `${this.namespace}:` } } });
   }
 
+  /**
+   * Forgets the state of earlier reindexes into `<alias>_*` indices that never
+   * finished: left alone, their change-log cursors would hold pruning back.
+   */
+  static async forgetAbandonedReindexes(prisma: PrismaClient, alias: string): Promise<number> {
+    const rows = await prisma.etlState.findMany({ where: { name: { startsWith: `${alias}_` } }, select: { name: true } });
+    const versioned = new RegExp(`^${alias.replace(/[.]/g, "\\.")}_\\d{8}t\\d{9}z:`);
+    const names = rows.map((row) => row.name).filter((name) => versioned.test(name));
+    if (names.length === 0) return 0;
+    const result = await prisma.etlState.deleteMany({ where: { name: { in: names } } });
+    return result.count;
+  }
+
   /** Copies this namespace's state to another (after a reindex swaps the alias). */
   async copyTo(target: StateStore): Promise<void> {
     const state = await this.load();
