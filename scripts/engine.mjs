@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Local search engine for tests and local runs (see engine/README.md).
+// Local search engine for tests and local runs (see test/engine/README.md).
 //
 //   node scripts/engine.mjs start|stop|status
 //
@@ -15,7 +15,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const ENGINE_DIR = path.join(ROOT, "engine");
+const ENGINE_DIR = path.join(ROOT, "test", "engine");
 const TARGET = path.join(ENGINE_DIR, "target");
 const JAR = path.join(TARGET, "movies-etl-engine.jar");
 const LIB = path.join(TARGET, "lib");

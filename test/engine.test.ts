@@ -1,4 +1,4 @@
-// Integration test of the local search engine (engine/, scripts/engine.mjs) through the official
+// Integration test of the local search engine (test/engine/, scripts/engine.mjs) through the official
 // @elastic/elasticsearch client, using the real movies index definition.
 // Needs a running engine: `npm run engine:start` (URL from ELASTICSEARCH_URL, default http://127.0.0.1:9200).
 import { randomUUID } from "node:crypto";
@@ -194,7 +194,7 @@ describe("search engine via @elastic/elasticsearch", { timeout: 30_000 }, () => 
   });
 
   it("point in time: not at the Elasticsearch path, works at OpenSearch's", async () => {
-    // Known difference (see engine/README.md): ES 8 uses POST /<index>/_pit, OpenSearch 2 uses
+    // Known difference (see test/engine/README.md): ES 8 uses POST /<index>/_pit, OpenSearch 2 uses
     // POST /<index>/_search/point_in_time and answers { pit_id } instead of { id }.
     await expect(client.openPointInTime({ index, keep_alive: "1m" })).rejects.toBeInstanceOf(errors.ResponseError);
 

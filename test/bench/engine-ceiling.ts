@@ -4,7 +4,7 @@
 // flight, refresh off and no replicas during the load.
 import { open } from "node:fs/promises";
 import type { Client } from "@elastic/elasticsearch";
-import { createIndex, putIndexSettings, refreshIndex, countDocuments, indexDefinition } from "../src/load/index-admin.ts";
+import { createIndex, putIndexSettings, refreshIndex, countDocuments, indexDefinition } from "../../src/load/index-admin.ts";
 
 export interface EngineCeiling {
   docs: number;

@@ -4,8 +4,8 @@
 // spent waiting for the queries counts.
 import { createWriteStream } from "node:fs";
 import { once } from "node:events";
-import { createPrisma } from "../src/db/prisma.ts";
-import { readFilmBatch } from "../src/extract/film-batch.ts";
+import { createPrisma } from "../../src/db/prisma.ts";
+import { readFilmBatch } from "../../src/extract/film-batch.ts";
 
 export interface SqlCeiling {
   docs: number;

@@ -1,13 +1,13 @@
 // `npm run bench [-- --films N] [--small M]`: full sync, engine and SQL
 // ceilings, one incremental cycle after 100 changes, peak RSS, at two catalogue
-// sizes. Prints a table; the last line is one JSON object. See bench/README.md.
+// sizes. Prints a table; the last line is one JSON object. See the Benchmark section of the README.
 import { mkdirSync, rmSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { Client } from "@elastic/elasticsearch";
 import pg from "pg";
-import { loadConfig } from "../src/config.ts";
-import { resolveIndex } from "../src/load/index-admin.ts";
+import { loadConfig } from "../../src/config.ts";
+import { resolveIndex } from "../../src/load/index-admin.ts";
 import { applyRandomChanges } from "./changes.ts";
 import { ensureCatalogue } from "./catalogues.ts";
 import { sampleCpu, type CpuSplit } from "./cpu-split.ts";

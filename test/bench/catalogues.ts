@@ -3,8 +3,8 @@
 // the size and seed, so later runs reuse the database instead of reseeding.
 import { execFileSync } from "node:child_process";
 import pg from "pg";
-import { withDatabaseName } from "../scripts/db-url.ts";
-import { seedCatalogue } from "../seed/seed-catalogue.ts";
+import { withDatabaseName } from "../../scripts/db-url.ts";
+import { seedCatalogue } from "../../seed/seed-catalogue.ts";
 import { ROOT } from "./paths.ts";
 
 export const BENCH_SEED = 1;
