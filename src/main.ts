@@ -64,7 +64,9 @@ function reportStartupError(error: unknown): number {
     // the config itself is what failed; URL passwords are still scrubbed below
   }
   const scrub = scrubber(secrets);
-  const log = createLogger({ level: "error", format: "auto", secrets });
+  const requested = process.env.ETL_LOG_FORMAT;
+  const format = requested === "json" || requested === "pretty" ? requested : "auto";
+  const log = createLogger({ level: "error", format, secrets });
   if (error instanceof EtlError) {
     log.error(scrub(error.message), { exitCode: error.exitCode });
     return error.exitCode;
