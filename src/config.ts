@@ -128,6 +128,12 @@ export function loadConfig(env: Env = readProcessEnv(), overrides: Env = {}): Co
   return config;
 }
 
+/** The log format asked for, even when the rest of the configuration is invalid. */
+export function requestedLogFormat(env: Env): LogFormat {
+  const requested = env.ETL_LOG_FORMAT?.trim();
+  return requested === "json" || requested === "pretty" ? requested : "auto";
+}
+
 /** Values that must never reach a log line. */
 export function secretsOf(config: Config): string[] {
   const secrets = [config.elasticsearch.apiKey, config.elasticsearch.password];

@@ -5,7 +5,7 @@ import { reindexCommand } from "./commands/reindex.ts";
 import { statusCommand } from "./commands/status.ts";
 import { syncCommand } from "./commands/sync.ts";
 import { verifyCommand } from "./commands/verify.ts";
-import { loadConfig, secretsOf } from "./config.ts";
+import { loadConfig, requestedLogFormat, secretsOf } from "./config.ts";
 import { EtlError, ExitCode, describeError } from "./errors.ts";
 import { createLogger, scrubber } from "./log.ts";
 
@@ -64,9 +64,7 @@ function reportStartupError(error: unknown): number {
     // the config itself is what failed; URL passwords are still scrubbed below
   }
   const scrub = scrubber(secrets);
-  const requested = process.env.ETL_LOG_FORMAT;
-  const format = requested === "json" || requested === "pretty" ? requested : "auto";
-  const log = createLogger({ level: "error", format, secrets });
+  const log = createLogger({ level: "error", format: requestedLogFormat(process.env), secrets });
   if (error instanceof EtlError) {
     log.error(scrub(error.message), { exitCode: error.exitCode });
     return error.exitCode;
