@@ -1,0 +1,49 @@
+import { describe, expect, it } from "vitest";
+import { loadConfig, secretsOf } from "../src/config.ts";
+import { ConfigError } from "../src/errors.ts";
+
+function problemsOf(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  return [];
+}
+
+describe("configuration", () => {
+  it("has working local defaults", () => {
+    const config = loadConfig({});
+    expect(config.databaseUrl).toBe("postgresql://postgres@127.0.0.1:5432/movies");
+    expect(config.elasticsearch).toMatchObject({ url: "http://127.0.0.1:9200", index: "movies" });
+    expect(config.tables).toEqual(["genre", "person", "film_work"]);
+  });
+
+  it("reports every problem at once", () => {
+    const problems = problemsOf({
+      DATABASE_URL: "mysql://x",
+      ETL_BATCH_SIZE: "-3",
+      ETL_TABLES: "film_work,pg_authid",
+      ELASTICSEARCH_INDEX: "Movies!",
+      ELASTICSEARCH_USERNAME: "elastic",
+      ETL_LOG_LEVEL: "loud",
+    });
+    expect(problems).toHaveLength(6);
+    expect(problems.join("\n")).toMatch(/DATABASE_URL.*postgres/);
+    expect(problems.join("\n")).toMatch(/ETL_TABLES="film_work,pg_authid": allowed tables are genre, person, film_work/);
+    expect(problems.join("\n")).toMatch(/USERNAME and ELASTICSEARCH_PASSWORD must be set together/);
+  });
+
+  it("flags override the environment", () => {
+    expect(loadConfig({ ETL_BATCH_SIZE: "100" }, { ETL_BATCH_SIZE: "7", ETL_TABLES: undefined }).batchSize).toBe(7);
+  });
+
+  it("knows which values are secret", () => {
+    const config = loadConfig({
+      DATABASE_URL: "postgresql://etl:p%40ss%2Fword@db:5432/movies",
+      ELASTICSEARCH_API_KEY: "c2VjcmV0LWtleQ==",
+    });
+    expect(secretsOf(config)).toEqual(expect.arrayContaining(["c2VjcmV0LWtleQ==", "p%40ss%2Fword", "p@ss/word"]));
+  });
+});
