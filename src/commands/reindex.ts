@@ -4,7 +4,6 @@ import { ExitCode, IndexDiffersError } from "../errors.ts";
 import {
   countDocuments,
   createIndex,
-  indexDefinition,
   putIndexSettings,
   refreshIndex,
   resolveIndex,
@@ -31,11 +30,9 @@ export async function reindexCommand(app: App, control: SyncControl): Promise<Ex
     const previous = await guards.elasticsearch((signal) => resolveIndex(es, alias, signal));
     const index = versionedIndexName(alias);
     log.info("reindex: creating a new index", { index, alias, previous: previous?.indices ?? [] });
+    // The full load below runs with refresh off and no replicas, and puts
+    // the definition's settings back when it is done.
     await guards.elasticsearch((signal) => createIndex(es, index, { signal }));
-    // A load without refreshes or replicas is much faster; both come back below.
-    await guards.elasticsearch((signal) =>
-      putIndexSettings(es, index, { refresh_interval: "-1", number_of_replicas: 0 }, signal),
-    );
 
     const store = new StateStore(app.prisma, index);
     await guards.postgres(() => store.clear());
@@ -47,11 +44,10 @@ export async function reindexCommand(app: App, control: SyncControl): Promise<Ex
       return ExitCode.ok;
     }
 
-    const refreshInterval = (indexDefinition().settings as Record<string, unknown>).refresh_interval ?? "1s";
     const replicas = await previousReplicas(app, previous?.indices[0]);
-    await guards.elasticsearch((signal) =>
-      putIndexSettings(es, index, { refresh_interval: refreshInterval, number_of_replicas: replicas }, signal),
-    );
+    if (replicas !== null) {
+      await guards.elasticsearch((signal) => putIndexSettings(es, index, { number_of_replicas: replicas }, signal));
+    }
     const catchUp = await runSyncCycle(deps, control);
     if (catchUp.interrupted) return ExitCode.ok;
     await guards.elasticsearch((signal) => refreshIndex(es, index, signal));

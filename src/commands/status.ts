@@ -1,7 +1,7 @@
 import type { App } from "../app.ts";
 import type { SourceTable } from "../config.ts";
 import { changeLogInstalled } from "../extract/change-log.ts";
-import type { RowCursor } from "../extract/row-cursor.ts";
+import { countChangedRows } from "../extract/row-cursor.ts";
 import { countDocuments, resolveIndex } from "../load/index-admin.ts";
 import { StateStore } from "../state/state-store.ts";
 import { ExitCode } from "../errors.ts";
@@ -20,7 +20,7 @@ export async function statusCommand(app: App, options: { json: boolean; print(li
   const tables: TableStatus[] = [];
   for (const table of config.tables) {
     const cursor = state.cursors?.tables[table] ?? null;
-    const pending = await guards.postgres(() => countPending(app, table, cursor));
+    const pending = await guards.postgres(() => countChangedRows(prisma, table, cursor));
     tables.push({ table, cursor: cursor && { modified: new Date(cursor.modifiedMs).toISOString(), id: cursor.id }, pending });
   }
   const logInstalled = await guards.postgres(() => changeLogInstalled(prisma));
@@ -56,19 +56,6 @@ export async function statusCommand(app: App, options: { json: boolean; print(li
     `change log  ${logInstalled ? `installed, pending entries: ${logPending}` : "not installed (deletions and join-table changes are not seen)"}`,
   );
   return ExitCode.ok;
-}
-
-async function countPending(app: App, table: SourceTable, cursor: RowCursor | null): Promise<number> {
-  const after = cursor ? new Date(cursor.modifiedMs) : new Date(0);
-  const where = { modified: { gt: after } };
-  switch (table) {
-    case "genre":
-      return app.prisma.genre.count({ where });
-    case "person":
-      return app.prisma.person.count({ where });
-    case "film_work":
-      return app.prisma.filmWork.count({ where });
-  }
 }
 
 async function countLogPending(app: App, cursor: { txid: string; seq: string } | null): Promise<number> {

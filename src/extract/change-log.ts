@@ -3,9 +3,9 @@ import type { PrismaClient } from "../db/prisma.ts";
 /**
  * The trigger-fed change log (`content.etl_change`, optional migration). Each
  * entry carries the id of the transaction that wrote it. Reading only entries
- * of transactions older than the snapshot's xmin means every transaction below
- * that bound has finished: an entry that commits late can never fall behind
- * the cursor, which a timestamp cursor cannot promise.
+ * below `completedTransactionsBound` means every transaction that could still
+ * add an entry there has finished: an entry that commits late can never fall
+ * behind the cursor, which a timestamp cursor cannot promise.
  */
 export type ChangedEntity = "film_work" | "genre" | "person";
 
@@ -19,7 +19,6 @@ export interface LogEntries {
   byEntity: Record<ChangedEntity, string[]>;
   next: LogCursor;
   more: boolean;
-  count: number;
 }
 
 export async function changeLogInstalled(prisma: PrismaClient): Promise<boolean> {
@@ -85,8 +84,14 @@ export async function readChangeLog(
     byEntity: { film_work: [...byEntity.film_work], genre: [...byEntity.genre], person: [...byEntity.person] },
     next: more && last ? { txid: last.txid, seq: last.seq } : { txid: bound, seq: "0" },
     more,
-    count: rows.length,
   };
+}
+
+export function compareLogCursors(a: LogCursor, b: LogCursor): number {
+  const tx = BigInt(a.txid) - BigInt(b.txid);
+  if (tx !== 0n) return tx < 0n ? -1 : 1;
+  const seq = BigInt(a.seq) - BigInt(b.seq);
+  return seq === 0n ? 0 : seq < 0n ? -1 : 1;
 }
 
 /** Deletes entries every consumer has passed. */

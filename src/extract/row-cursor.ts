@@ -30,12 +30,25 @@ interface ChangedRowsQuery {
   take: number;
   select: { id: true; modified: true };
 }
-type FindChanged = (query: ChangedRowsQuery) => Promise<Array<{ id: string; modified: Date | null }>>;
+/** The two typed queries the cursors need, for each table. */
+interface ChangedRowsTable {
+  find(query: ChangedRowsQuery): Promise<Array<{ id: string; modified: Date | null }>>;
+  countModifiedAfter(after: Date): Promise<number>;
+}
 
-const FINDERS: Record<SourceTable, (prisma: PrismaClient) => FindChanged> = {
-  genre: (prisma) => (query) => prisma.genre.findMany(query),
-  person: (prisma) => (query) => prisma.person.findMany(query),
-  film_work: (prisma) => (query) => prisma.filmWork.findMany(query),
+const TABLES: Record<SourceTable, (prisma: PrismaClient) => ChangedRowsTable> = {
+  genre: (prisma) => ({
+    find: (query) => prisma.genre.findMany(query),
+    countModifiedAfter: (after) => prisma.genre.count({ where: { modified: { gt: after } } }),
+  }),
+  person: (prisma) => ({
+    find: (query) => prisma.person.findMany(query),
+    countModifiedAfter: (after) => prisma.person.count({ where: { modified: { gt: after } } }),
+  }),
+  film_work: (prisma) => ({
+    find: (query) => prisma.filmWork.findMany(query),
+    countModifiedAfter: (after) => prisma.filmWork.count({ where: { modified: { gt: after } } }),
+  }),
 };
 
 const SELECT = { id: true, modified: true } as const;
@@ -52,7 +65,7 @@ export async function readChangedRows(
   watermark: Date,
   limit: number,
 ): Promise<ChangedRows> {
-  const find = FINDERS[table](prisma);
+  const { find } = TABLES[table](prisma);
   const ids: string[] = [];
   let from: Date | undefined;
 
@@ -104,6 +117,10 @@ export async function readChangedRows(
   return { ids, next, more: true };
 }
 
-export function compareRowCursors(a: RowCursor, b: RowCursor): number {
-  return a.modifiedMs !== b.modifiedMs ? a.modifiedMs - b.modifiedMs : a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+/**
+ * Rows changed in a later millisecond than the cursor's, for `status`: an
+ * estimate that leaves out the rest of the cursor's own millisecond.
+ */
+export function countChangedRows(prisma: PrismaClient, table: SourceTable, after: RowCursor | null): Promise<number> {
+  return TABLES[table](prisma).countModifiedAfter(new Date(after?.modifiedMs ?? 0));
 }

@@ -73,7 +73,7 @@ function toNdjson(action: IndexAction): string {
     : `{"delete":{"_id":${JSON.stringify(action.id)}}}\n`;
 }
 
-export function* chunkByBytes(actions: IndexAction[], maxBytes: number): Generator<IndexAction[]> {
+function* chunkByBytes(actions: IndexAction[], maxBytes: number): Generator<IndexAction[]> {
   let chunk: IndexAction[] = [];
   let bytes = 0;
   for (const action of actions) {

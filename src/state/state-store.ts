@@ -1,5 +1,5 @@
 import type { PrismaClient } from "../db/prisma.ts";
-import { pruneChangeLog, type LogCursor } from "../extract/change-log.ts";
+import { compareLogCursors, pruneChangeLog, type LogCursor } from "../extract/change-log.ts";
 import type { Cursors, SyncState, SyncWindow } from "./sync-state.ts";
 
 /**
@@ -93,11 +93,4 @@ export class StateStore {
       update: { value: json },
     });
   }
-}
-
-export function compareLogCursors(a: LogCursor, b: LogCursor): number {
-  const tx = BigInt(a.txid) - BigInt(b.txid);
-  if (tx !== 0n) return tx < 0n ? -1 : 1;
-  const seq = BigInt(a.seq) - BigInt(b.seq);
-  return seq === 0n ? 0 : seq < 0n ? -1 : 1;
 }

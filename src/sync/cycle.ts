@@ -9,8 +9,8 @@ import type { Guards } from "../resilience/policies.ts";
 import type { StateStore } from "../state/state-store.ts";
 import type { SyncWindow } from "../state/sync-state.ts";
 import { planWindow, windowIsEmpty } from "./plan-window.ts";
-import { Progress } from "./progress.ts";
 import { beginBulkLoad, endBulkLoad } from "../load/bulk-load-settings.ts";
+import { Progress } from "./progress.ts";
 import { writeFilmBatch, type BatchResult } from "./write-batch.ts";
 
 export interface SyncDependencies {
@@ -56,6 +56,9 @@ export async function runSyncCycle(deps: SyncDependencies, control: SyncControl)
       fix: "npm run db:migrate (migration change_capture), or run `verify` and `reindex` periodically",
     });
   }
+  // A killed full load could not put back the settings it changed; its marker says what they were.
+  const restored = await guards.elasticsearch((signal) => endBulkLoad(deps.elasticsearch, deps.index, signal));
+  if (restored) log.info("restored the index settings an interrupted full load left", { index: deps.index });
 
   for (;;) {
     if (control.stopRequested()) return finish(true);
@@ -83,9 +86,9 @@ export async function runSyncCycle(deps: SyncDependencies, control: SyncControl)
     const done = await processWindow(deps, window, filmAfter, control, outcome);
     if (!done) return finish(true);
     await guards.postgres(() => store.finishWindow(window.next));
-    if (logInstalled) await guards.postgres(() => store.pruneConsumedChanges());
     if (!window.more) break;
   }
+  if (logInstalled) await guards.postgres(() => store.pruneConsumedChanges());
   return finish(false);
 
   function finish(interrupted: boolean): SyncOutcome {
@@ -95,8 +98,8 @@ export async function runSyncCycle(deps: SyncDependencies, control: SyncControl)
 
 /**
  * Writes every film of the window from `filmAfter` on; false if stopped. A full
- * load runs with refresh off and no replicas (restored after, or by the next
- * run if this one is killed).
+ * load runs with refresh off and no replicas, restored after (or, if this run
+ * is killed, at the start of the next).
  */
 async function processWindow(
   deps: SyncDependencies,
@@ -106,13 +109,7 @@ async function processWindow(
   outcome: SyncOutcome,
 ): Promise<boolean> {
   const { guards, log } = deps;
-  if (!window.fullLoad) {
-    // A killed full load could not restore the settings; its marker says what they were.
-    const restored = await guards.elasticsearch((signal) => endBulkLoad(deps.elasticsearch, deps.index, signal));
-    if (restored) log.info("restored the index settings an interrupted full load left", { index: deps.index });
-    return writeWindow(deps, window, filmAfter, control, outcome);
-  }
-  // Resuming a killed full load finds the marker and keeps the settings it saved.
+  if (!window.fullLoad) return writeWindow(deps, window, filmAfter, control, outcome);
   await guards.elasticsearch((signal) => beginBulkLoad(deps.elasticsearch, deps.index, signal));
   try {
     return await writeWindow(deps, window, filmAfter, control, outcome);

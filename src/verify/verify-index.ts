@@ -1,5 +1,6 @@
 import type { Client } from "@elastic/elasticsearch";
 import type { PrismaClient } from "../db/prisma.ts";
+import { refreshIndex } from "../load/index-admin.ts";
 import type { Guards } from "../resilience/policies.ts";
 import { compareOrderedStreams, type Difference } from "./compare.ts";
 import { catalogueDocuments, indexDocuments } from "./streams.ts";
@@ -22,7 +23,7 @@ export async function verifyIndex(
   listLimit = 1000,
 ): Promise<VerifyReport & { counts: Record<Difference["kind"], number> }> {
   const { prisma, elasticsearch, guards, index, batchSize } = deps;
-  await guards.elasticsearch((signal) => elasticsearch.indices.refresh({ index }, { signal }));
+  await guards.elasticsearch((signal) => refreshIndex(elasticsearch, index, signal));
   const report: VerifyReport & { counts: Record<Difference["kind"], number> } = {
     checked: 0,
     missing: [],
