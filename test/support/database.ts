@@ -7,6 +7,9 @@
 // schema engine's .wasm by hand, which works inside Vitest (no
 // --experimental-wasm-modules needed).
 import { createHash, randomBytes } from "node:crypto";
+import { readdirSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
 import pg from "pg";
 import { databaseExists, quoteIdentifier, withAdminClient } from "../../scripts/db-admin.ts";
 import { migrate } from "../../scripts/db-migrate.ts";
@@ -16,7 +19,12 @@ import { seedCatalogue } from "../../seed/seed-catalogue.ts";
 
 /** Any database on the test server; only its server and credentials are used. */
 export const testServerUrl = process.env.TEST_POSTGRES_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres";
-export const templateDatabaseName = "movies_etl_test_template";
+/**
+ * The migrated template, named after the migrations it holds: checkouts with
+ * different migrations (a branch, a second worktree) each get their own
+ * template instead of dropping each other's.
+ */
+export const templateDatabaseName = `movies_etl_test_template_${migrationsDigest().slice(0, 12)}`;
 const testDatabasePrefix = "movies_etl_test_";
 
 export interface TestDatabase {
@@ -38,7 +46,7 @@ export function testDatabaseUrl(name: string): string {
 }
 
 /**
- * Vitest global setup: makes sure `movies_etl_test_template` holds every
+ * Vitest global setup: makes sure the template database holds every
  * migration. A template already migrated with exactly the current migration
  * files is kept (so concurrent runs do not pull it from under each other);
  * otherwise it is dropped and migrated anew. Serialised by an advisory lock.
@@ -58,6 +66,15 @@ export async function setupTemplateDatabase(): Promise<void> {
 }
 
 export default setupTemplateDatabase;
+
+function migrationsDigest(): string {
+  const folder = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../prisma/migrations");
+  const hash = createHash("sha256");
+  for (const entry of readdirSync(folder, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name).sort()) {
+    hash.update(`${entry}\n`).update(readFileSync(path.join(folder, entry, "migration.sql")));
+  }
+  return hash.digest("hex");
+}
 
 /** True when the template's migration history is exactly the migration files (names and checksums). */
 async function templateIsCurrent(templateUrl: string): Promise<boolean> {
