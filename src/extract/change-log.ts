@@ -1,9 +1,10 @@
 import type { PrismaClient } from "../db/prisma.ts";
+import { completedTransactionsBound } from "./transaction-bound.ts";
 
 /**
  * The trigger-fed change log (`content.etl_change`, optional migration). Each
  * entry carries the id of the transaction that wrote it. Reading only entries
- * below `completedTransactionsBound` means every transaction that could still
+ * below `readCompletedTransactionsBound` means every transaction that could still
  * add an entry there has finished: an entry that commits late can never fall
  * behind the cursor, which a timestamp cursor cannot promise.
  */
@@ -28,34 +29,33 @@ export async function changeLogInstalled(prisma: PrismaClient): Promise<boolean>
 }
 
 /**
- * A transaction id below which no transaction of this database is still in
- * progress: every change-log entry under it is committed (or rolled back) for
- * good. Transactions of other databases cannot write our log, so unlike the
- * snapshot's xmin this bound is not held back by a long transaction elsewhere
- * on the server; a long writing transaction in this database does hold it back
- * until it ends, which is the price of never skipping its entries.
+ * A transaction id below which every transaction that could write our log has
+ * ended (see transaction-bound.ts). Transactions of other databases are
+ * ignored, so a long one elsewhere on the server does not hold the log back; a
+ * long writing transaction in this database does, until it ends: the price of
+ * never skipping its entries.
  *
- * `pg_stat_activity.backend_xid` is a 32-bit xid, visible to every role; it is
- * widened to xid8 with the epoch of the snapshot's xmax. A transaction that
- * gets its id after the snapshot gets one at or above xmax.
+ * It must run as a statement of its own, outside any explicit transaction:
+ * Postgres caches what `pg_stat_activity` shows for the rest of a transaction,
+ * and the activity must be read after the snapshot is taken.
  */
-export async function completedTransactionsBound(prisma: PrismaClient): Promise<string> {
-  const rows = await prisma.$queryRaw<Array<{ bound: string }>>`
-    WITH snapshot AS (
-      SELECT pg_snapshot_xmax(pg_current_snapshot())::text::numeric AS xmax
-    ), running AS (
-      SELECT backend_xid::text::numeric AS xid FROM pg_stat_activity
-      WHERE datname = current_database() AND backend_xid IS NOT NULL
-      UNION ALL
-      SELECT transaction::text::numeric FROM pg_prepared_xacts WHERE database = current_database()
-    ), widened AS (
-      SELECT CASE WHEN running.xid <= mod(snapshot.xmax, 4294967296)
-        THEN snapshot.xmax - mod(snapshot.xmax, 4294967296) + running.xid
-        ELSE snapshot.xmax - mod(snapshot.xmax, 4294967296) - 4294967296 + running.xid END AS xid
-      FROM running, snapshot
-    )
-    SELECT LEAST((SELECT xmax FROM snapshot), (SELECT min(xid) FROM widened))::text AS bound`;
-  return rows[0]!.bound;
+export async function readCompletedTransactionsBound(prisma: PrismaClient): Promise<string> {
+  const rows = await prisma.$queryRaw<Array<{ xmax: string; in_progress: string[]; running_here: string[] }>>`
+    SELECT pg_snapshot_xmax(snapshot.s)::text AS xmax,
+      ARRAY(SELECT xid::text FROM pg_snapshot_xip(snapshot.s) AS xip(xid)) AS in_progress,
+      ARRAY(
+        SELECT backend_xid::text FROM pg_stat_activity
+        WHERE datname = current_database() AND backend_xid IS NOT NULL
+        UNION ALL
+        SELECT transaction::text FROM pg_prepared_xacts WHERE database = current_database()
+      ) AS running_here
+    FROM (SELECT pg_current_snapshot() AS s) AS snapshot`;
+  const row = rows[0]!;
+  const bound = completedTransactionsBound(
+    { xmax: BigInt(row.xmax), inProgress: row.in_progress.map(BigInt) },
+    row.running_here.map(BigInt),
+  );
+  return bound.toString();
 }
 
 export async function readChangeLog(
@@ -80,9 +80,12 @@ export async function readChangeLog(
   }
   const last = rows[rows.length - 1];
   const more = rows.length === limit;
+  // The bound never goes down between reads; should it ever seem to (a
+  // restored database), the cursor stays where it is rather than move back.
+  const caughtUp: LogCursor = { txid: bound, seq: "0" };
   return {
     byEntity: { film_work: [...byEntity.film_work], genre: [...byEntity.genre], person: [...byEntity.person] },
-    next: more && last ? { txid: last.txid, seq: last.seq } : { txid: bound, seq: "0" },
+    next: more && last ? { txid: last.txid, seq: last.seq } : compareLogCursors(caughtUp, after) > 0 ? caughtUp : after,
     more,
   };
 }

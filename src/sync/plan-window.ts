@@ -1,6 +1,6 @@
 import type { SourceTable } from "../config.ts";
 import type { PrismaClient } from "../db/prisma.ts";
-import { completedTransactionsBound, readChangeLog } from "../extract/change-log.ts";
+import { readChangeLog, readCompletedTransactionsBound } from "../extract/change-log.ts";
 import { MAX_UUID, readChangedRows } from "../extract/row-cursor.ts";
 import type { Cursors, SyncWindow } from "../state/sync-state.ts";
 
@@ -24,7 +24,7 @@ const TOUCHED_KEY: Record<SourceTable, keyof SyncWindow["touched"]> = {
  */
 export async function planWindow(prisma: PrismaClient, cursors: Cursors | null, options: PlanOptions): Promise<SyncWindow> {
   const watermark = await watermarkOf(prisma, options.commitLagMs);
-  const bound = options.changeLogInstalled ? await completedTransactionsBound(prisma) : null;
+  const bound = options.changeLogInstalled ? await readCompletedTransactionsBound(prisma) : null;
 
   if (cursors === null) {
     const tables: Cursors["tables"] = {};

@@ -55,34 +55,59 @@ export interface ProcessResult {
   stderr: string;
 }
 
-/** Runs `src/main.ts` as a real process. */
-export function runCli(
+/** A running `src/main.ts` process whose output can be read while it runs. */
+export interface RunningCli {
+  pid: number;
+  /** Everything written to stderr so far. */
+  stderr(): string;
+  signal(name: NodeJS.Signals): void;
+  result: Promise<ProcessResult>;
+}
+
+/** Starts `src/main.ts` as a real process. */
+export function startCli(
   args: string[],
   env: Record<string, string>,
-  options: { runtime?: "node" | "deno"; onSpawn?: (pid: number) => void; timeoutMs?: number } = {},
-): Promise<ProcessResult> {
+  options: { runtime?: "node" | "deno"; timeoutMs?: number } = {},
+): RunningCli {
   const runtime = options.runtime ?? "node";
   const command = runtime === "node" ? process.execPath : path.join(ROOT, "node_modules/.bin/deno");
   const commandArgs =
     runtime === "node" ? ["--import", "tsx", "src/main.ts", ...args] : ["run", "-A", "--quiet", "src/main.ts", ...args];
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, commandArgs, {
-      cwd: ROOT,
-      env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk) => (stdout += chunk));
-    child.stderr.on("data", (chunk) => (stderr += chunk));
-    const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 120_000);
+  const child = spawn(command, commandArgs, {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (chunk) => (stdout += chunk));
+  child.stderr.on("data", (chunk) => (stderr += chunk));
+  const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 120_000);
+  const result = new Promise<ProcessResult>((resolve, reject) => {
     child.on("error", reject);
-    child.on("spawn", () => options.onSpawn?.(child.pid!));
     child.on("close", (code, signal) => {
       clearTimeout(timer);
       resolve({ code, signal, stdout, stderr });
     });
   });
+  return {
+    pid: child.pid ?? 0,
+    stderr: () => stderr,
+    signal: (name) => child.kill(name),
+    result,
+  };
+}
+
+/** Runs `src/main.ts` as a real process to its end. */
+export function runCli(
+  args: string[],
+  env: Record<string, string>,
+  options: { runtime?: "node" | "deno"; onSpawn?: (pid: number) => void; timeoutMs?: number } = {},
+): Promise<ProcessResult> {
+  const running = startCli(args, env, options);
+  options.onSpawn?.(running.pid);
+  return running.result;
 }
 
 /** The check users care about: the index holds exactly the catalogue's documents. */
