@@ -63,16 +63,66 @@ export class IndexDiffersError extends EtlError {
   }
 }
 
-/** A row the catalogue returned that cannot become a document. */
-export class MalformedRowError extends EtlError {
-  readonly exitCode = ExitCode.internal;
-  constructor(filmId: string, problem: string) {
-    super(`film ${filmId}: malformed row: ${problem}`);
-    this.name = "MalformedRowError";
+/**
+ * The session holding the run's advisory lock ended (its connection was
+ * terminated or lost): another run may hold the lock now, so this one must
+ * not write another byte under it.
+ */
+export class LockLostError extends EtlError {
+  readonly exitCode = ExitCode.unavailable;
+  constructor(lockName: string, cause?: unknown) {
+    super(
+      `lost the lock of ${lockName} (its PostgreSQL session ended${cause ? `: ${describeError(cause)}` : ""}); ` +
+        "stopped before writing beside another run, the next run resumes",
+      { cause },
+    );
+    this.name = "LockLostError";
   }
 }
 
+/** The index the run writes to went away while it ran (deleted, or its alias removed). */
+export class IndexGoneError extends EtlError {
+  readonly exitCode = ExitCode.unavailable;
+  constructor(index: string, reason: string) {
+    super(`the index ${index} disappeared during the run (${reason})`);
+    this.name = "IndexGoneError";
+  }
+}
+
+/** The engine refuses every write to the index: a block, not a verdict on the documents. */
+export class IndexWriteBlockedError extends EtlError {
+  readonly exitCode = ExitCode.unavailable;
+  constructor(index: string, reason: string) {
+    super(
+      `the index ${index} refuses writes: ${reason}. Remove the block (index.blocks.write / index.blocks.read_only, ` +
+        "or free disk space below the flood-stage watermark), then run again; nothing was lost, the cursor waits before this batch",
+    );
+    this.name = "IndexWriteBlockedError";
+  }
+}
+
+/**
+ * One line for any error: Prisma's messages carry a code frame and source
+ * paths, the engine client's a multi-line dump; keep only what says what failed.
+ */
 export function describeError(error: unknown): string {
-  if (error instanceof Error) return error.message || error.name;
-  return String(error);
+  if (!(error instanceof Error)) return String(error);
+  const adapterCause = driverAdapterCause(error);
+  if (adapterCause) return adapterCause;
+  const engineBody = (error as { meta?: { statusCode?: number; body?: { error?: { type?: string; reason?: string } } } }).meta;
+  if (engineBody?.body?.error?.type) {
+    const { type, reason } = engineBody.body.error;
+    return `${engineBody.statusCode ?? ""} ${type}${reason ? `: ${reason}` : ""}`.trim();
+  }
+  const lines = (error.message || error.name).split("\n").map((line) => line.trim()).filter(Boolean);
+  return lines[lines.length - 1] ?? error.name;
+}
+
+function driverAdapterCause(error: Error): string | null {
+  const cause = (error as { meta?: { driverAdapterError?: { cause?: Record<string, unknown> } } }).meta?.driverAdapterError?.cause;
+  if (!cause) return null;
+  if (typeof cause.originalMessage === "string") return cause.originalMessage;
+  if (cause.kind === "DatabaseNotReachable") return `can't reach the database server at ${String(cause.host)}:${String(cause.port)}`;
+  if (typeof cause.kind === "string") return `${cause.kind}${typeof cause.message === "string" ? `: ${cause.message}` : ""}`;
+  return null;
 }

@@ -8,6 +8,7 @@ import { verifyCommand } from "./commands/verify.ts";
 import { loadConfig, requestedLogFormat, secretsOf } from "./config.ts";
 import { EtlError, ExitCode, describeError } from "./errors.ts";
 import { createLogger, scrubber } from "./log.ts";
+import { preflight } from "./preflight.ts";
 
 const print = (line: string) => process.stdout.write(line + "\n");
 
@@ -42,7 +43,8 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-function run(app: App, args: CliArgs, shutdown: ReturnType<typeof installShutdown>): Promise<number> {
+async function run(app: App, args: CliArgs, shutdown: ReturnType<typeof installShutdown>): Promise<number> {
+  await preflight(app);
   switch (args.command) {
     case "status":
       return statusCommand(app, { json: args.json, print });

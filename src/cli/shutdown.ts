@@ -2,6 +2,8 @@ import type { Logger } from "../log.ts";
 
 export interface Shutdown {
   stopRequested(): boolean;
+  /** Aborted when a stop is requested, for waits that cannot poll. */
+  stopSignal: AbortSignal;
   /** A pause that ends early when a stop is requested. */
   sleep(ms: number): Promise<void>;
   /** The exit code a stop by signal ends with, or null. */
@@ -21,6 +23,7 @@ export function installShutdown(log: Logger, budgetS: number): Shutdown {
   let signalName: keyof typeof SIGNAL_EXIT_CODES | null = null;
   const wakers = new Set<() => void>();
   let deadline: ReturnType<typeof setTimeout> | undefined;
+  const stopping = new AbortController();
 
   const onSignal = (name: keyof typeof SIGNAL_EXIT_CODES) => {
     if (signalName !== null) {
@@ -30,6 +33,7 @@ export function installShutdown(log: Logger, budgetS: number): Shutdown {
     signalName = name;
     log.info(`${name} received: finishing the batch in flight, then stopping`, { budgetS });
     for (const wake of wakers) wake();
+    stopping.abort();
     deadline = setTimeout(() => {
       log.warn("shutdown budget spent: abandoning the batch in flight; the next run redoes it");
       process.exit(SIGNAL_EXIT_CODES[name]);
@@ -43,6 +47,7 @@ export function installShutdown(log: Logger, budgetS: number): Shutdown {
 
   return {
     stopRequested: () => signalName !== null,
+    stopSignal: stopping.signal,
     sleep: (ms) =>
       new Promise<void>((resolve) => {
         if (signalName !== null) return resolve();

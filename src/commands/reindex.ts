@@ -1,9 +1,11 @@
 import type { App } from "../app.ts";
-import { tryAdvisoryLock } from "../db/advisory-lock.ts";
+import { acquireAdvisoryLock } from "../db/advisory-lock.ts";
 import { ExitCode, IndexDiffersError } from "../errors.ts";
 import {
   countDocuments,
   createIndex,
+  identifyIndex,
+  isVersionedIndexOf,
   putIndexSettings,
   refreshIndex,
   resolveIndex,
@@ -12,7 +14,7 @@ import {
 } from "../load/index-admin.ts";
 import { StateStore } from "../state/state-store.ts";
 import { runSyncCycle, type SyncControl } from "../sync/cycle.ts";
-import { logSummary } from "./sync.ts";
+import { logSummary } from "../sync/summary.ts";
 
 /**
  * `movies-etl reindex`: fill a new versioned index from scratch, catch it up,
@@ -25,7 +27,8 @@ export async function reindexCommand(app: App, control: SyncControl): Promise<Ex
   const lock = await waitForLock(app, control, alias);
   if (!lock) return ExitCode.ok;
   try {
-    const forgotten = await guards.postgres(() => StateStore.forgetAbandonedReindexes(app.prisma, alias));
+    const abandoned = (await guards.postgres(() => StateStore.namespaces(app.prisma))).filter((ns) => isVersionedIndexOf(alias, ns));
+    const forgotten = await guards.postgres(() => StateStore.forget(app.prisma, abandoned));
     if (forgotten > 0) log.info("reindex: forgot the state of an earlier reindex that did not finish", { rows: forgotten });
     const previous = await guards.elasticsearch((signal) => resolveIndex(es, alias, signal));
     const index = versionedIndexName(alias);
@@ -33,12 +36,13 @@ export async function reindexCommand(app: App, control: SyncControl): Promise<Ex
     // The full load below runs with refresh off and no replicas, and puts
     // the definition's settings back when it is done.
     await guards.elasticsearch((signal) => createIndex(es, index, { signal }));
+    const created = await guards.elasticsearch((signal) => identifyIndex(es, index, signal));
 
-    const store = new StateStore(app.prisma, index);
+    const store = new StateStore(app.prisma, index, lock.assertHeld);
     await guards.postgres(() => store.clear());
-    const deps = { ...app, store, index };
+    const deps = { ...app, store, index, assertLockHeld: lock.assertHeld };
     const load = await runSyncCycle(deps, control);
-    logSummary(app, load);
+    logSummary(log, load);
     if (load.interrupted) {
       log.warn("reindex stopped before the swap; the alias still points at the old index", { abandoned: index });
       return ExitCode.ok;
@@ -59,8 +63,13 @@ export async function reindexCommand(app: App, control: SyncControl): Promise<Ex
         `reindex: ${index} holds ${documents} documents but the catalogue has ${films} films; the alias was not moved`,
       );
     }
+    const current = await guards.elasticsearch((signal) => identifyIndex(es, index, signal));
+    if (current?.uuid !== created?.uuid) {
+      throw new IndexDiffersError(`reindex: ${index} was deleted or replaced while it was being filled; the alias was not moved`);
+    }
+    await lock.assertHeld();
     await guards.elasticsearch((signal) => swapAlias(es, alias, index, previous, signal));
-    await guards.postgres(() => store.copyTo(new StateStore(app.prisma, alias)));
+    await guards.postgres(() => store.copyTo(new StateStore(app.prisma, alias, lock.assertHeld)));
     await guards.postgres(() => store.clear());
     log.info("reindex: the alias now points at the new index", {
       alias,
@@ -75,20 +84,17 @@ export async function reindexCommand(app: App, control: SyncControl): Promise<Ex
 }
 
 /**
- * A reindex is a deliberate, one-off job: rather than give up when a scheduled
- * sync holds the lock, it waits for that run to end. Scheduled syncs started
- * meanwhile find the lock held and exit quietly.
+ * A reindex is a deliberate, one-off job: rather than give up when a sync
+ * holds the lock, it queues for it. A watcher releases the lock between two
+ * cycles, and the queue hands it to the reindex then; syncs started meanwhile
+ * find the lock held and wait for their next turn.
  */
 async function waitForLock(app: App, control: SyncControl, alias: string) {
-  let waitedS = 0;
-  for (;;) {
-    const lock = await app.guards.postgres(() => tryAdvisoryLock(app.config.databaseUrl, alias));
-    if (lock) return lock;
-    if (waitedS % 30 === 0) app.log.info("reindex: another run holds the lock; waiting for it to finish", { index: alias, waitedS });
-    await new Promise((resolve) => setTimeout(resolve, 1000));
-    waitedS++;
-    if (control.stopRequested()) return null;
-  }
+  const immediate = await app.guards.postgres(() => acquireAdvisoryLock(app.config.databaseUrl, alias));
+  if (immediate) return immediate;
+  app.log.info("reindex: another run holds the lock; waiting for it to end its cycle", { index: alias });
+  // Not under the retry policy: its attempt timeout would cut a wait that may rightly last a whole cycle.
+  return acquireAdvisoryLock(app.config.databaseUrl, alias, { wait: true, signal: control.stopSignal });
 }
 
 async function previousReplicas(app: App, previous: string | undefined): Promise<number | null> {

@@ -1,8 +1,8 @@
 import type { App } from "../app.ts";
 import type { SourceTable } from "../config.ts";
-import { changeLogInstalled } from "../extract/change-log.ts";
+import { changeLogInstalled, countLogEntriesAfter } from "../extract/change-log.ts";
 import { countChangedRows } from "../extract/row-cursor.ts";
-import { countDocuments, resolveIndex } from "../load/index-admin.ts";
+import { countDocuments, identifyIndex, resolveIndex } from "../load/index-admin.ts";
 import { StateStore } from "../state/state-store.ts";
 import { ExitCode } from "../errors.ts";
 
@@ -24,10 +24,12 @@ export async function statusCommand(app: App, options: { json: boolean; print(li
     tables.push({ table, cursor: cursor && { modified: new Date(cursor.modifiedMs).toISOString(), id: cursor.id }, pending });
   }
   const logInstalled = await guards.postgres(() => changeLogInstalled(prisma));
-  const logPending = logInstalled ? await guards.postgres(() => countLogPending(app, state.cursors?.log ?? null)) : null;
+  const logPending = logInstalled ? await guards.postgres(() => countLogEntriesAfter(prisma, state.cursors?.log ?? null)) : null;
   const films = await guards.postgres(() => prisma.filmWork.count());
   const target = await guards.elasticsearch((signal) => resolveIndex(app.elasticsearch, alias, signal));
   const documents = target ? await guards.elasticsearch((signal) => countDocuments(app.elasticsearch, alias, signal)) : null;
+  const identity = target ? await guards.elasticsearch((signal) => identifyIndex(app.elasticsearch, alias, signal)) : null;
+  const warnings = statusWarnings({ synced: state.cursors !== null, inProgress: state.window !== null, documents, films, saved: state.index, identity });
 
   const status = {
     index: alias,
@@ -38,6 +40,7 @@ export async function statusCommand(app: App, options: { json: boolean; print(li
     windowInProgress: state.window ? { fullLoad: state.window.fullLoad, filmAfter: state.filmAfter } : null,
     tables,
     changeLog: logInstalled ? { installed: true, pending: logPending } : { installed: false },
+    warnings,
   };
   if (options.json) {
     options.print(JSON.stringify(status));
@@ -55,12 +58,28 @@ export async function statusCommand(app: App, options: { json: boolean; print(li
   options.print(
     `change log  ${logInstalled ? `installed, pending entries: ${logPending}` : "not installed (deletions and join-table changes are not seen)"}`,
   );
+  for (const warning of warnings) options.print(`WARNING     ${warning}`);
+  for (const warning of warnings) app.log.warn(warning, { index: alias });
   return ExitCode.ok;
 }
 
-async function countLogPending(app: App, cursor: { txid: string; seq: string } | null): Promise<number> {
-  const from = cursor ?? { txid: "0", seq: "0" };
-  const rows = await app.prisma.$queryRaw<Array<{ pending: bigint }>>`
-    SELECT count(*) AS pending FROM content.etl_change WHERE (txid, seq) > (${from.txid}::xid8, ${from.seq}::bigint)`;
-  return Number(rows[0]?.pending ?? 0);
+function statusWarnings(facts: {
+  synced: boolean;
+  inProgress: boolean;
+  documents: number | null;
+  films: number;
+  saved: { name: string; uuid: string } | null;
+  identity: { name: string; uuid: string } | null;
+}): string[] {
+  const warnings: string[] = [];
+  if (facts.saved && facts.identity && facts.saved.uuid !== facts.identity.uuid) {
+    warnings.push(`the index behind the alias (${facts.identity.name}) is not the one the saved state belongs to; the next sync loads it in full`);
+  }
+  if (facts.synced && facts.documents === null) warnings.push("the state says synced, but the index does not exist; the next sync recreates and fills it");
+  if (facts.synced && !facts.inProgress && facts.documents !== null && facts.documents !== facts.films) {
+    warnings.push(
+      `the index holds ${facts.documents} documents but the catalogue has ${facts.films} films: run a sync (changes may be pending), then \`verify\`; \`reindex\` rebuilds it`,
+    );
+  }
+  return warnings;
 }

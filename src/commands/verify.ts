@@ -12,10 +12,11 @@ export async function verifyCommand(app: App, options: { json: boolean; print(li
     for (const id of report.missing) options.print(`missing    ${id}`);
     for (const id of report.extra) options.print(`extra      ${id}`);
     for (const d of report.different) options.print(`different  ${d.id}  ${d.fields.join(",")}`);
+    for (const u of report.unindexable) options.print(`unindexable ${u.id}  ${u.reason}`);
     if (report.truncated) options.print("(list truncated; counts below are complete)");
   }
-  const { missing, extra, different } = report.counts;
-  const fields = { index, checked: report.checked, missing, extra, different };
+  const { missing, extra, different, unindexable } = report.counts;
+  const fields = { index, checked: report.checked, missing, extra, different, unindexable };
   if (isInStep(report)) {
     app.log.info("the index equals the catalogue", fields);
     return ExitCode.ok;

@@ -16,5 +16,6 @@ export function createPrisma(databaseUrl: string, options: PrismaOptions): Prism
     application_name: "movies-etl",
     max: 4,
   });
-  return new PrismaClient({ adapter });
+  // Minimal errors: one line, no code frame or source path in logs.
+  return new PrismaClient({ adapter, errorFormat: "minimal" });
 }

@@ -102,3 +102,11 @@ export async function pruneChangeLog(prisma: PrismaClient, upTo: LogCursor): Pro
   return prisma.$executeRaw`
     DELETE FROM content.etl_change WHERE (txid, seq) <= (${upTo.txid}::xid8, ${upTo.seq}::bigint)`;
 }
+
+/** Entries after `cursor` (all of them when null), for `status`. */
+export async function countLogEntriesAfter(prisma: PrismaClient, cursor: LogCursor | null): Promise<number> {
+  const from = cursor ?? { txid: "0", seq: "0" };
+  const rows = await prisma.$queryRaw<Array<{ pending: bigint }>>`
+    SELECT count(*) AS pending FROM content.etl_change WHERE (txid, seq) > (${from.txid}::xid8, ${from.seq}::bigint)`;
+  return Number(rows[0]?.pending ?? 0);
+}

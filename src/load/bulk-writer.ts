@@ -10,7 +10,19 @@ export interface ItemOutcome {
   status: number;
   /** Worth sending again (429, 5xx from a busy node). */
   transient: boolean;
+  /** The engine's error type, e.g. `mapper_parsing_exception`, `cluster_block_exception`. */
+  errorType?: string;
   reason?: string;
+}
+
+export interface BulkOptions {
+  maxBytes: number;
+  /**
+   * Refuse to write unless `index` is an alias: without it, a write to an
+   * alias someone deleted would silently create a plain index of that name.
+   */
+  requireAlias?: boolean;
+  signal?: AbortSignal;
 }
 
 /**
@@ -22,16 +34,16 @@ export async function writeBulk(
   client: Client,
   index: string,
   actions: IndexAction[],
-  options: { maxBytes: number; signal?: AbortSignal },
+  options: BulkOptions,
 ): Promise<ItemOutcome[]> {
   const outcomes: ItemOutcome[] = [];
   for (const chunk of chunkByBytes(actions, options.maxBytes)) {
-    outcomes.push(...(await sendChunk(client, index, chunk, options.signal)));
+    outcomes.push(...(await sendChunk(client, index, chunk, options)));
   }
   return outcomes;
 }
 
-async function sendChunk(client: Client, index: string, actions: IndexAction[], signal?: AbortSignal): Promise<ItemOutcome[]> {
+async function sendChunk(client: Client, index: string, actions: IndexAction[], options: BulkOptions): Promise<ItemOutcome[]> {
   if (actions.length === 0) return [];
   // The documents arrive as JSON text from SQL: sending them as-is through the
   // transport avoids a parse and a re-serialise of every document.
@@ -39,12 +51,15 @@ async function sendChunk(client: Client, index: string, actions: IndexAction[], 
     {
       method: "POST",
       path: `/${encodeURIComponent(index)}/_bulk`,
-      querystring: { filter_path: "items.*.status,items.*.error" },
+      querystring: {
+        filter_path: "items.*.status,items.*.error",
+        ...(options.requireAlias ? { require_alias: "true" } : {}),
+      },
       // A Buffer (memory outside the JS heap, freed with the request) rather
       // than one large string, which would wait in old space for a full GC.
       bulkBody: Buffer.concat(actions.map((action) => Buffer.from(toNdjson(action)))),
     },
-    { signal },
+    { signal: options.signal },
   );
   return outcomesOf(actions, response);
 }
@@ -59,11 +74,13 @@ function outcomesOf(actions: IndexAction[], response: BulkResponseShape): ItemOu
   return actions.map((action, i) => {
     const item = items[i] ? Object.values(items[i]!)[0] : undefined;
     const status = item?.status ?? 0;
-    const deletedAlready = action.kind === "delete" && status === 404;
+    // A delete of a document that is not there is done; a 404 with an error
+    // (index_not_found_exception) is not.
+    const deletedAlready = action.kind === "delete" && status === 404 && !item?.error;
     const ok = (status >= 200 && status < 300) || deletedAlready;
     if (ok) return { action, ok, status, transient: false };
     const reason = item?.error ? `${item.error.type ?? "error"}: ${item.error.reason ?? ""}`.trim() : "no result for this item";
-    return { action, ok, status, transient: status === 0 || isTransientHttpStatus(status), reason };
+    return { action, ok, status, transient: status === 0 || isTransientHttpStatus(status), errorType: item?.error?.type, reason };
   });
 }
 

@@ -6,9 +6,38 @@ export function indexDefinition(): { settings: Record<string, unknown>; mappings
   return JSON.parse(readFileSync(new URL("./movies-index.json", import.meta.url), "utf8"));
 }
 
-/** `movies` -> `movies_20261129t101500123`: the concrete index behind the alias. */
+/** `movies` -> `movies_20261129t101500123z`: the concrete index behind the alias. */
 export function versionedIndexName(alias: string, now: Date = new Date()): string {
   return `${alias}_${now.toISOString().replace(/[-:.]/g, "").toLowerCase()}`;
+}
+
+/** True for a name `versionedIndexName(alias)` could have made. */
+export function isVersionedIndexOf(alias: string, name: string): boolean {
+  const suffix = name.startsWith(`${alias}_`) ? name.slice(alias.length + 1) : "";
+  return /^\d{8}t\d{9}z$/.test(suffix);
+}
+
+/** The concrete index behind a name (an alias or an index), with the uuid that tells a recreated index apart. */
+export interface IndexIdentity {
+  name: string;
+  uuid: string;
+}
+
+/** Null when nothing answers to `name`; an error when an alias points at several indices. */
+export async function identifyIndex(client: Client, name: string, signal?: AbortSignal): Promise<IndexIdentity | null> {
+  const response = await client.indices.getSettings(
+    { index: name, name: "index.uuid", flat_settings: true, ignore_unavailable: true, allow_no_indices: true },
+    { signal },
+  );
+  const entries = Object.entries(response);
+  if (entries.length === 0) return null;
+  if (entries.length > 1) {
+    throw new Error(`${name} points at ${entries.length} indices (${entries.map(([index]) => index).join(", ")}); the ETL writes to exactly one`);
+  }
+  const [index, body] = entries[0]!;
+  const uuid = (body.settings as Record<string, unknown> | undefined)?.["index.uuid"];
+  if (typeof uuid !== "string") throw new Error(`${index} has no index.uuid setting`);
+  return { name: index, uuid };
 }
 
 export interface IndexTarget {

@@ -1,6 +1,9 @@
 import type { SourceTable } from "../config.ts";
 import type { LogCursor } from "../extract/change-log.ts";
 import type { RowCursor } from "../extract/row-cursor.ts";
+import type { IndexIdentity } from "../load/index-admin.ts";
+
+export type { IndexIdentity };
 
 /** How far the index has caught up with each change source. */
 export interface Cursors {
@@ -29,4 +32,6 @@ export interface SyncState {
   window: SyncWindow | null;
   /** Last film written in the current window. */
   filmAfter: string | null;
+  /** The concrete index this state describes; null before a run recorded it. */
+  index: IndexIdentity | null;
 }

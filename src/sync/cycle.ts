@@ -1,17 +1,18 @@
 import type { Client } from "@elastic/elasticsearch";
 import type { Config } from "../config.ts";
 import type { PrismaClient } from "../db/prisma.ts";
-import { RejectedDocumentsError } from "../errors.ts";
-import { changeLogInstalled } from "../extract/change-log.ts";
+import { IndexGoneError, RejectedDocumentsError } from "../errors.ts";
+import { changeLogInstalled, pruneChangeLog } from "../extract/change-log.ts";
 import { countFilms, readFilmBatch, type FilmBatchRow, type FilmSelection } from "../extract/film-batch.ts";
 import type { Logger } from "../log.ts";
 import type { Guards } from "../resilience/policies.ts";
-import type { StateStore } from "../state/state-store.ts";
+import { StateStore } from "../state/state-store.ts";
 import type { SyncWindow } from "../state/sync-state.ts";
 import { planWindow, windowIsEmpty } from "./plan-window.ts";
 import { beginBulkLoad, endBulkLoad } from "../load/bulk-load-settings.ts";
+import { identifyIndex } from "../load/index-admin.ts";
 import { Progress } from "./progress.ts";
-import { writeFilmBatch, type BatchResult } from "./write-batch.ts";
+import { writeFilmBatch, type BatchResult, type WriteTarget } from "./write-batch.ts";
 
 export interface SyncDependencies {
   prisma: PrismaClient;
@@ -22,11 +23,15 @@ export interface SyncDependencies {
   config: Config;
   /** The index or alias documents are written to. */
   index: string;
+  /** Throws unless this run still holds its lock; checked before every write to the index. */
+  assertLockHeld(): Promise<void>;
 }
 
 export interface SyncControl {
   /** Polled before every batch: true once a stop was asked for. */
   stopRequested(): boolean;
+  /** Aborted when a stop is asked for, for waits that cannot poll. */
+  stopSignal?: AbortSignal;
 }
 
 export interface SyncOutcome {
@@ -56,6 +61,7 @@ export async function runSyncCycle(deps: SyncDependencies, control: SyncControl)
       fix: "npm run db:migrate (migration change_capture), or run `verify` and `reindex` periodically",
     });
   }
+  const writesThroughAlias = await checkStateBelongsToIndex(deps);
   // A killed full load could not put back the settings it changed; its marker says what they were.
   const restored = await guards.elasticsearch((signal) => endBulkLoad(deps.elasticsearch, deps.index, signal));
   if (restored) log.info("restored the index settings an interrupted full load left", { index: deps.index });
@@ -65,6 +71,7 @@ export async function runSyncCycle(deps: SyncDependencies, control: SyncControl)
     const state = await guards.postgres(() => store.load());
     let window = state.window;
     let filmAfter = state.filmAfter;
+    const resumed = window !== null;
     if (window) {
       log.info("resuming the window an earlier run left unfinished", { fullLoad: window.fullLoad, after: filmAfter });
     } else {
@@ -83,17 +90,44 @@ export async function runSyncCycle(deps: SyncDependencies, control: SyncControl)
 
     outcome.windows++;
     outcome.fullLoad ||= window.fullLoad;
-    const done = await processWindow(deps, window, filmAfter, control, outcome);
+    const done = await processWindow(deps, window, filmAfter, writesThroughAlias, control, outcome);
     if (!done) return finish(true);
     await guards.postgres(() => store.finishWindow(window.next));
-    if (!window.more) break;
+    // A resumed window was planned by an earlier run: what changed since is still ahead.
+    if (!window.more && !resumed) break;
   }
-  if (logInstalled) await guards.postgres(() => store.pruneConsumedChanges());
+  if (logInstalled) {
+    const passed = await guards.postgres(() => StateStore.oldestLogPosition(prisma));
+    if (passed) await guards.postgres(() => pruneChangeLog(prisma, passed));
+  }
   return finish(false);
 
   function finish(interrupted: boolean): SyncOutcome {
     return { ...outcome, interrupted, durationMs: Date.now() - started };
   }
+}
+
+/**
+ * The state must describe the index it is about to extend. An index that was
+ * deleted and recreated (or an alias pointed elsewhere) is empty or foreign:
+ * continuing from the saved cursors would leave it holding only new changes.
+ * Returns whether `deps.index` is an alias (writes then require it to stay one).
+ */
+async function checkStateBelongsToIndex(deps: SyncDependencies): Promise<boolean> {
+  const { guards, store, log } = deps;
+  const found = await guards.elasticsearch((signal) => identifyIndex(deps.elasticsearch, deps.index, signal));
+  if (!found) throw new IndexGoneError(deps.index, "no such index or alias");
+  const state = await guards.postgres(() => store.load());
+  if (state.index === null) {
+    await guards.postgres(() => store.recordIndex(found));
+  } else if (state.index.uuid !== found.uuid) {
+    log.warn(`${deps.index} is not the index the saved state belongs to (deleted or replaced since): loading it in full`, {
+      saved: state.index,
+      found,
+    });
+    await guards.postgres(() => store.startOver(found));
+  }
+  return found.name !== deps.index;
 }
 
 /**
@@ -105,14 +139,16 @@ async function processWindow(
   deps: SyncDependencies,
   window: SyncWindow,
   filmAfter: string | null,
+  requireAlias: boolean,
   control: SyncControl,
   outcome: SyncOutcome,
 ): Promise<boolean> {
   const { guards, log } = deps;
-  if (!window.fullLoad) return writeWindow(deps, window, filmAfter, control, outcome);
+  if (!window.fullLoad) return writeWindow(deps, window, filmAfter, requireAlias, control, outcome);
+  await deps.assertLockHeld();
   await guards.elasticsearch((signal) => beginBulkLoad(deps.elasticsearch, deps.index, signal));
   try {
-    return await writeWindow(deps, window, filmAfter, control, outcome);
+    return await writeWindow(deps, window, filmAfter, requireAlias, control, outcome);
   } finally {
     await guards
       .elasticsearch((signal) => endBulkLoad(deps.elasticsearch, deps.index, signal))
@@ -124,6 +160,7 @@ async function writeWindow(
   deps: SyncDependencies,
   window: SyncWindow,
   filmAfter: string | null,
+  requireAlias: boolean,
   control: SyncControl,
   outcome: SyncOutcome,
 ): Promise<boolean> {
@@ -131,7 +168,14 @@ async function writeWindow(
   const selection: FilmSelection = window.fullLoad ? { kind: "all" } : { kind: "touched", ...window.touched };
   const total = window.fullLoad ? await guards.postgres(() => countFilms(prisma)) : null;
   const progress = new Progress(log, window.fullLoad ? "full load" : "catching up", total);
-  const target = { client: deps.elasticsearch, index: deps.index, maxBytes: config.bulkMaxBytes, guard: guards.elasticsearch };
+  const target: WriteTarget = {
+    client: deps.elasticsearch,
+    index: deps.index,
+    maxBytes: config.bulkMaxBytes,
+    requireAlias,
+    guard: guards.elasticsearch,
+    beforeWrite: deps.assertLockHeld,
+  };
 
   // While the index digests up to `bulkConcurrency` batches, Postgres already
   // prepares the next. Writes are settled oldest first, so the film cursor

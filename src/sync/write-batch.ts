@@ -1,5 +1,5 @@
 import type { Client } from "@elastic/elasticsearch";
-import type { RejectedDocument } from "../errors.ts";
+import { IndexGoneError, IndexWriteBlockedError, type RejectedDocument } from "../errors.ts";
 import type { FilmBatchRow } from "../extract/film-batch.ts";
 import { writeBulk, type IndexAction, type ItemOutcome } from "../load/bulk-writer.ts";
 import type { Guard } from "../resilience/policies.ts";
@@ -17,10 +17,18 @@ export interface BatchResult {
  * transiently are sent again under the Elasticsearch policy; items the index
  * refuses, and rows that cannot become documents, come back as failures.
  */
-export async function writeFilmBatch(
-  rows: FilmBatchRow[],
-  target: { client: Client; index: string; maxBytes: number; guard: Guard },
-): Promise<BatchResult> {
+export interface WriteTarget {
+  client: Client;
+  index: string;
+  maxBytes: number;
+  /** Writing through an alias: refuse to write if it is gone rather than create an index of that name. */
+  requireAlias: boolean;
+  guard: Guard;
+  /** Runs before every attempt to write; throws to stop the write (the run's lock check). */
+  beforeWrite(): Promise<void>;
+}
+
+export async function writeFilmBatch(rows: FilmBatchRow[], target: WriteTarget): Promise<BatchResult> {
   const failed: RejectedDocument[] = [];
   const actions: IndexAction[] = [];
   for (const row of rows) {
@@ -32,7 +40,13 @@ export async function writeFilmBatch(
   const settled: ItemOutcome[] = [];
   let pending = actions;
   await target.guard(async (signal) => {
-    const outcomes = await writeBulk(target.client, target.index, pending, { maxBytes: target.maxBytes, signal });
+    await target.beforeWrite();
+    const outcomes = await writeBulk(target.client, target.index, pending, {
+      maxBytes: target.maxBytes,
+      requireAlias: target.requireAlias,
+      signal,
+    });
+    throwIfTheIndexRefusesAll(target.index, outcomes);
     settled.push(...outcomes.filter((o) => o.ok || !o.transient));
     pending = outcomes.filter((o) => !o.ok && o.transient).map((o) => o.action);
     if (pending.length > 0) {
@@ -52,3 +66,10 @@ export async function writeFilmBatch(
   return { written, deleted, failed };
 }
 
+/** Failures that are about the index, not about a document: no point judging the documents. */
+function throwIfTheIndexRefusesAll(index: string, outcomes: ItemOutcome[]): void {
+  const gone = outcomes.find((o) => !o.ok && o.errorType === "index_not_found_exception");
+  if (gone) throw new IndexGoneError(index, gone.reason ?? "index_not_found_exception");
+  const blocked = outcomes.find((o) => !o.ok && o.errorType === "cluster_block_exception");
+  if (blocked) throw new IndexWriteBlockedError(index, blocked.reason ?? "cluster_block_exception");
+}

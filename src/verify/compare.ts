@@ -5,13 +5,18 @@
 export interface IdentifiedDocument {
   id: string;
   document: unknown;
+  /** Set when the catalogue row cannot become a document at all (e.g. a NaN rating). */
+  problem?: string;
 }
 
 export interface Difference {
-  kind: "missing" | "extra" | "different";
+  /** `unindexable`: the catalogue row cannot become a document, whatever the index holds. */
+  kind: "missing" | "extra" | "different" | "unindexable";
   id: string;
   /** For "different": the top-level fields that differ. */
   fields?: string[];
+  /** For "unindexable": why. */
+  reason?: string;
 }
 
 export async function* compareOrderedStreams(
@@ -24,14 +29,21 @@ export async function* compareOrderedStreams(
   let b = await right.next();
   while (!a.done || !b.done) {
     if (b.done || (!a.done && a.value.id < b.value.id)) {
-      yield { kind: "missing", id: (a.value as IdentifiedDocument).id };
+      const expectedItem = a.value as IdentifiedDocument;
+      yield expectedItem.problem !== undefined
+        ? { kind: "unindexable", id: expectedItem.id, reason: expectedItem.problem }
+        : { kind: "missing", id: expectedItem.id };
       a = await left.next();
     } else if (a.done || b.value.id < a.value.id) {
       yield { kind: "extra", id: b.value.id };
       b = await right.next();
     } else {
-      const fields = differingFields(a.value.document, b.value.document);
-      if (fields.length > 0) yield { kind: "different", id: a.value.id, fields };
+      if (a.value.problem !== undefined) {
+        yield { kind: "unindexable", id: a.value.id, reason: a.value.problem };
+      } else {
+        const fields = differingFields(a.value.document, b.value.document);
+        if (fields.length > 0) yield { kind: "different", id: a.value.id, fields };
+      }
       a = await left.next();
       b = await right.next();
     }

@@ -1,6 +1,5 @@
 import type { Client } from "@elastic/elasticsearch";
 import type { PrismaClient } from "../db/prisma.ts";
-import { MalformedRowError } from "../errors.ts";
 import { readFilmBatch, type FilmBatchRow } from "../extract/film-batch.ts";
 import type { Guards } from "../resilience/policies.ts";
 import type { IdentifiedDocument } from "./compare.ts";
@@ -16,8 +15,9 @@ export async function* catalogueDocuments(
     const from: string | null = after;
     const rows: FilmBatchRow[] = await guards.postgres(() => readFilmBatch(prisma, { kind: "all" }, from, batchSize));
     for (const row of rows) {
-      if (row.problem !== null || row.document === null) throw new MalformedRowError(row.id, row.problem ?? "no document");
-      yield { id: row.id, document: JSON.parse(row.document) };
+      // A row that cannot become a document is a difference to report, not a reason to stop comparing.
+      if (row.problem !== null || row.document === null) yield { id: row.id, document: null, problem: row.problem ?? "no document" };
+      else yield { id: row.id, document: JSON.parse(row.document) };
     }
     if (rows.length < batchSize) return;
     after = rows[rows.length - 1]!.id;

@@ -1,6 +1,7 @@
 import type { Client } from "@elastic/elasticsearch";
 import type { PrismaClient } from "../db/prisma.ts";
-import { refreshIndex } from "../load/index-admin.ts";
+import { IndexDiffersError } from "../errors.ts";
+import { refreshIndex, resolveIndex } from "../load/index-admin.ts";
 import type { Guards } from "../resilience/policies.ts";
 import { compareOrderedStreams, type Difference } from "./compare.ts";
 import { catalogueDocuments, indexDocuments } from "./streams.ts";
@@ -10,6 +11,8 @@ export interface VerifyReport {
   missing: string[];
   extra: string[];
   different: Array<{ id: string; fields: string[] }>;
+  /** Catalogue rows that cannot become a document, with the reason. */
+  unindexable: Array<{ id: string; reason: string }>;
   /** True when more differences exist than were listed. */
   truncated: boolean;
 }
@@ -23,14 +26,17 @@ export async function verifyIndex(
   listLimit = 1000,
 ): Promise<VerifyReport & { counts: Record<Difference["kind"], number> }> {
   const { prisma, elasticsearch, guards, index, batchSize } = deps;
+  const target = await guards.elasticsearch((signal) => resolveIndex(elasticsearch, index, signal));
+  if (!target) throw new IndexDiffersError(`the index ${index} does not exist: run a sync to create and fill it`);
   await guards.elasticsearch((signal) => refreshIndex(elasticsearch, index, signal));
   const report: VerifyReport & { counts: Record<Difference["kind"], number> } = {
     checked: 0,
     missing: [],
     extra: [],
     different: [],
+    unindexable: [],
     truncated: false,
-    counts: { missing: 0, extra: 0, different: 0 },
+    counts: { missing: 0, extra: 0, different: 0, unindexable: 0 },
   };
   const expected = countingStream(catalogueDocuments(prisma, guards, batchSize), () => report.checked++);
   for await (const difference of compareOrderedStreams(expected, indexDocuments(elasticsearch, guards, index, batchSize))) {
@@ -38,6 +44,9 @@ export async function verifyIndex(
     const list = difference.kind === "missing" ? report.missing : difference.kind === "extra" ? report.extra : null;
     if (list) {
       if (list.length < listLimit) list.push(difference.id);
+      else report.truncated = true;
+    } else if (difference.kind === "unindexable") {
+      if (report.unindexable.length < listLimit) report.unindexable.push({ id: difference.id, reason: difference.reason ?? "" });
       else report.truncated = true;
     } else if (report.different.length < listLimit) {
       report.different.push({ id: difference.id, fields: difference.fields ?? [] });
@@ -54,5 +63,5 @@ async function* countingStream<T>(source: AsyncIterable<T>, onItem: () => void):
 }
 
 export function isInStep(report: { counts: Record<Difference["kind"], number> }): boolean {
-  return report.counts.missing === 0 && report.counts.extra === 0 && report.counts.different === 0;
+  return Object.values(report.counts).every((count) => count === 0);
 }
