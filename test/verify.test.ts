@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ExitCode } from "../src/errors.ts";
 import { createTestDatabase, type TestDatabase } from "./support/database.ts";
 import { dropIndices, engineClient, uniqueIndexName } from "./support/engine.ts";
-import { etlEnv, expectIndexEqualsCatalogue, runCli, type EtlTarget } from "./support/etl.ts";
+import { etlEnv, expectIndexEqualsCatalogue, logEntries, runCli, type EtlTarget } from "./support/etl.ts";
+import { Catalogue } from "./support/catalogue.ts";
 
 describe("full sync and verify", () => {
   let db: TestDatabase;
@@ -27,7 +28,7 @@ describe("full sync and verify", () => {
 
     const verify = await runCli(["verify"], etlEnv(target));
     expect(verify.code, verify.stderr).toBe(ExitCode.ok);
-    expect(verify.stderr).toMatch(/"checked":500,"missing":0,"extra":0,"different":0/);
+    expect(verify.stderr).toMatch(/"checked":500,"missing":0,"extra":0,"different":0,"unindexable":0/);
 
     const again = await runCli([], etlEnv(target));
     expect(again.code).toBe(0);
@@ -55,5 +56,64 @@ describe("full sync and verify", () => {
     expect(verify.stdout).toContain(`extra      ${extra}`);
     expect(verify.stdout).toContain(`different  ${different}  genres,title`);
     expect(verify.stderr).toMatch(/"missing":1,"extra":1,"different":1/);
+  });
+});
+
+describe("verify and sync facing odd answers", () => {
+  let db: TestDatabase;
+  let target: EtlTarget;
+
+  beforeAll(async () => {
+    db = await createTestDatabase({ films: 60, seed: 9 });
+    target = { databaseUrl: db.url, index: uniqueIndexName() };
+    expect((await runCli([], etlEnv(target))).code).toBe(0);
+  });
+
+  afterAll(async () => {
+    await dropIndices(target.index);
+    await db?.drop();
+  });
+
+  it("a row that cannot become a document is reported as a difference, and the comparison goes on", async () => {
+    const catalogue = new Catalogue(db.url);
+    const [nan, renamed] = (await catalogue.query<{ id: string }>("SELECT id FROM content.film_work ORDER BY id LIMIT 2")).map((r) => r.id);
+    // The NaN row comes first in id order: everything after it must still be compared.
+    await catalogue.query("UPDATE content.film_work SET rating = 'NaN'::float8 WHERE id = $1", [nan]);
+    await catalogue.query("UPDATE content.film_work SET title = 'renamed, not synced' WHERE id = $1", [renamed]);
+    await catalogue.close();
+
+    const verify = await runCli(["verify"], etlEnv(target));
+    expect(verify.code, verify.stderr).toBe(ExitCode.differs);
+    expect(verify.stdout).toMatch(new RegExp(`unindexable ${nan}  rating NaN is not a finite number`));
+    expect(verify.stdout).toContain(`different  ${renamed}  title`);
+    expect(verify.stderr).toMatch(/"checked":60,"missing":0,"extra":0,"different":1,"unindexable":1/);
+  });
+
+  it("verify with the index missing says so in one line and exits 5", async () => {
+    const verify = await runCli(["verify"], etlEnv({ ...target, index: uniqueIndexName("never_created") }));
+    expect(verify.code).toBe(ExitCode.differs);
+    const errors = logEntries(verify.stderr).filter((entry) => entry.level === "error");
+    expect(errors.map((entry) => entry.msg)).toEqual([expect.stringMatching(/^the index never_created_\w+ does not exist: run a sync/)]);
+  });
+
+  it("a write block is reported as what it is, not as rejected documents; the run after the block converges", async () => {
+    const catalogue = new Catalogue(db.url);
+    await catalogue.query("UPDATE content.film_work SET rating = 5 WHERE rating = 'NaN'::float8");
+    await catalogue.query("UPDATE content.film_work SET title = 'while blocked', modified = now() WHERE id = (SELECT id FROM content.film_work ORDER BY id DESC LIMIT 1)");
+    await catalogue.close();
+    const client = engineClient();
+    await client.indices.putSettings({ index: target.index, settings: { "index.blocks.write": true } });
+    try {
+      const blocked = await runCli([], etlEnv(target, { ETL_RETRY_MAX_ATTEMPTS: "1" }));
+      expect(blocked.code).toBe(ExitCode.unavailable);
+      const message = logEntries(blocked.stderr).find((entry) => entry.level === "error")!.msg;
+      expect(message).toMatch(/refuses writes: cluster_block_exception/);
+      expect(message).not.toMatch(/rejected/);
+    } finally {
+      await client.indices.putSettings({ index: target.index, settings: { "index.blocks.write": false } });
+      await client.close();
+    }
+    expect((await runCli([], etlEnv(target))).code).toBe(0);
+    await expectIndexEqualsCatalogue(target);
   });
 });

@@ -1,5 +1,6 @@
 import { errors as esErrors } from "@elastic/elasticsearch";
 import { BrokenCircuitError, TaskCancelledError } from "cockatiel";
+import { EtlError } from "../errors.ts";
 
 /**
  * Which failures are worth retrying. Everything not listed here (a SQL error,
@@ -45,6 +46,8 @@ export class TransientBulkItemsError extends Error {
 }
 
 export function isTransientPostgresError(error: unknown): boolean {
+  // Our own verdicts (a lost lock, a vanished index) are final, whatever caused them.
+  if (error instanceof EtlError) return false;
   for (const e of causeChain(error)) {
     const code = stringProp(e, "code");
     if (code && TRANSIENT_PRISMA_CODES.has(code)) return true;
@@ -61,6 +64,7 @@ export function isTransientPostgresError(error: unknown): boolean {
 }
 
 export function isTransientElasticsearchError(error: unknown): boolean {
+  if (error instanceof EtlError) return false;
   if (error instanceof TransientBulkItemsError) return true;
   if (error instanceof esErrors.ConnectionError) return true;
   if (error instanceof esErrors.TimeoutError) return true;

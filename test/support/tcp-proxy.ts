@@ -43,6 +43,11 @@ export class TcpProxy {
     this.port = (this.server.address() as net.AddressInfo).port;
   }
 
+  /** Bulk requests that have passed through so far. */
+  get bulkRequests(): number {
+    return this.requestsSeen;
+  }
+
   /** Resolves when the n-th matching request has passed through. */
   whenRequests(n: number): Promise<void> {
     return new Promise((resolve) => {
