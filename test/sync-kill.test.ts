@@ -31,10 +31,13 @@ describe("a run killed with SIGKILL at a random point", () => {
 
   it(`always converges on the rerun (${TRIALS} trials)`, { timeout: 900_000 }, async () => {
     const random = mulberry32(20261129);
-    // Small batches written one at a time: many points to be killed at.
-    const env = etlEnv(target, { ETL_BATCH_SIZE: "10", ETL_CHANGE_BATCH_SIZE: "40", ETL_BULK_CONCURRENCY: "1" });
+    // Small batches: many points to be killed at. Half the trials write one
+    // batch at a time, half at the default concurrency (batches in flight together).
+    const oneAtATime = etlEnv(target, { ETL_BATCH_SIZE: "10", ETL_CHANGE_BATCH_SIZE: "40", ETL_BULK_CONCURRENCY: "1" });
+    const byDefault = etlEnv(target, { ETL_BATCH_SIZE: "10", ETL_CHANGE_BATCH_SIZE: "40" });
     let killedMidRun = 0;
     for (let trial = 0; trial < TRIALS; trial++) {
+      const env = trial % 2 === 0 ? byDefault : oneAtATime;
       if (trial % 3 === 0) {
         // Forget all state: the killed run is a full load.
         await catalogue.query("DELETE FROM content.etl_state");

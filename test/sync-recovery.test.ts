@@ -60,6 +60,14 @@ describe("recovering from what happens around a run", () => {
     expect(logMessages(rerun.stderr)).toMatch(/not the index the saved state belongs to.*loading it in full/);
     expect(rerun.stderr).toMatch(/"written":200/);
     await expectIndexEqualsCatalogue(target);
+
+    // A document lost behind the ETL's back: the counts disagree, and status says so.
+    const client = engineClient();
+    const film = (await catalogue.one<{ id: string }>("SELECT id FROM content.film_work ORDER BY id LIMIT 1")).id;
+    await client.delete({ index: target.index, id: film, refresh: true });
+    await client.close();
+    const after = await runCli(["status", "--json"], etlEnv(target));
+    expect(JSON.parse(after.stdout).warnings.join("\n")).toMatch(/the index holds 199 documents but the catalogue has 200 films/);
   });
 
   it("an alias removed between runs: the new index behind it is filled in full, not just with new changes", async () => {
