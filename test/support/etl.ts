@@ -65,6 +65,12 @@ export interface RunningCli {
   result: Promise<ProcessResult>;
 }
 
+/** Children still running when the test worker exits are killed with it, whatever the test did. */
+const liveChildren = new Set<ReturnType<typeof spawn>>();
+process.once("exit", () => {
+  for (const child of liveChildren) child.kill("SIGKILL");
+});
+
 /** Starts `src/main.ts` as a real process. */
 export function startCli(
   args: string[],
@@ -80,6 +86,7 @@ export function startCli(
     env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
+  liveChildren.add(child);
   let stdout = "";
   let stderr = "";
   child.stdout.on("data", (chunk) => (stdout += chunk));
@@ -88,6 +95,7 @@ export function startCli(
   const result = new Promise<ProcessResult>((resolve, reject) => {
     child.on("error", reject);
     child.on("close", (code, signal) => {
+      liveChildren.delete(child);
       clearTimeout(timer);
       resolve({ code, signal, stdout, stderr });
     });
