@@ -106,7 +106,7 @@ describe("applying migrations", () => {
   it("applies every migration to an empty database, and a second run changes nothing", async () => {
     const database = await emptyDatabase();
     const names = await migrationNamesOnDisk();
-    expect(names.map((name) => name.replace(/^\d{14}_/, ""))).toEqual(["catalogue", "etl_state", "change_capture"]);
+    expect(names.map((name) => name.replace(/^\d{14}_/, ""))).toEqual(["catalogue", "etl_state", "change_capture", "change_notify"]);
 
     const first = await migrate({ databaseUrl: database.url });
     expect(first).toEqual({ createdDatabase: false, recordedAsApplied: [], applied: names, missingCatalogueIndexes: [] });
@@ -138,7 +138,7 @@ describe("applying migrations", () => {
     const lines: string[] = [];
     const result = await migrate({ databaseUrl: database.url, log: (line) => lines.push(line) });
     expect(result.createdDatabase).toBe(true);
-    expect(result.applied).toHaveLength(3);
+    expect(result.applied).toHaveLength(4);
     expect(lines[0]).toMatch(/^created database postgres@127\.0\.0\.1:5432\/movies_etl_test_/);
   });
 
@@ -251,6 +251,7 @@ describe("an existing catalogue (created by the admin panel)", () => {
       [names[0], 0],
       [names[1], 1],
       [names[2], 1],
+      [names[3], 1],
     ]);
     expect(history.every((row) => row.finished && !row.rolled_back)).toBe(true);
     expect(await tableExists(database.url, "content.etl_state")).toBe(true);
@@ -265,7 +266,7 @@ describe("an existing catalogue (created by the admin panel)", () => {
       expect(changes.rows).toEqual([{ entity: "film_work", entity_id: "6f0c5d2e-8d3a-4c55-9d7e-0b1a2c3d4e5f" }]);
     });
 
-    expect(await migrateCli(database.url)).toMatch(/up to date \(3 migrations\)/);
+    expect(await migrateCli(database.url)).toMatch(/up to date \(4 migrations\)/);
   });
 
   it("--skip-change-capture records the change-capture migration without creating etl_change", async () => {
@@ -283,6 +284,8 @@ describe("an existing catalogue (created by the admin panel)", () => {
       [names[0], 0],
       [names[1], 1],
       [names[2], 0],
+      // Applied, and a no-op without the change log.
+      [names[3], 1],
     ]);
 
     // Recorded as applied: a later plain run leaves it so.
@@ -294,7 +297,7 @@ describe("an existing catalogue (created by the admin panel)", () => {
     const database = await emptyDatabase();
     const result = await migrate({ databaseUrl: database.url, skipChangeCapture: true });
     const names = await migrationNamesOnDisk();
-    expect(result).toEqual({ createdDatabase: false, recordedAsApplied: [names[2]], applied: [names[0], names[1]], missingCatalogueIndexes: [] });
+    expect(result).toEqual({ createdDatabase: false, recordedAsApplied: [names[2]], applied: [names[0], names[1], names[3]], missingCatalogueIndexes: [] });
     expect(await tableExists(database.url, "content.film_work")).toBe(true);
     expect(await tableExists(database.url, "content.etl_change")).toBe(false);
   });
@@ -385,5 +388,34 @@ describe("change-capture triggers", () => {
     expect(await logged(`DELETE FROM content.film_work`)).toEqual([]);
     await client.query("RESET movies_etl.capture");
     expect(await logged(`DELETE FROM content.genre`)).toEqual([`genre ${genre}`]);
+  });
+
+  it("notifies a listener once per transaction that logged something, and not with movies_etl.notify off", async () => {
+    const listener = new pg.Client({ connectionString: database.url });
+    await listener.connect();
+    const received: string[] = [];
+    listener.on("notification", (message) => received.push(message.channel));
+    await listener.query("LISTEN movies_etl_change");
+    const settle = () => new Promise((resolve) => setTimeout(resolve, 300));
+    try {
+      await client.query("BEGIN");
+      await client.query(`INSERT INTO content.film_work (id, title, type) VALUES ('${otherFilm}', 'Three', 'movie')`);
+      await client.query(`UPDATE content.film_work SET title = 'Four' WHERE id = '${otherFilm}'`);
+      await client.query("COMMIT");
+      await settle();
+      expect(received).toEqual(["movies_etl_change"]);
+
+      await client.query(`UPDATE content.film_work SET title = title`);
+      await settle();
+      expect(received).toHaveLength(1);
+
+      await client.query("SET movies_etl.notify = off");
+      expect(await logged(`UPDATE content.film_work SET title = 'Five' WHERE id = '${otherFilm}'`)).toEqual([`film_work ${otherFilm}`]);
+      await settle();
+      expect(received).toHaveLength(1);
+      await client.query("RESET movies_etl.notify");
+    } finally {
+      await listener.end();
+    }
   });
 });
