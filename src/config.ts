@@ -39,6 +39,12 @@ export interface Config {
   bulkConcurrency: number;
   retry: RetryConfig;
   watchIntervalS: number;
+  /** How long a watcher gathers change notifications into one cycle. */
+  watchDebounceMs: number;
+  /** Prometheus endpoint of `--watch` (`/metrics`, `/healthz`); 0 turns it off. */
+  metricsPort: number;
+  /** Where a one-shot run pushes its metrics, if anywhere. */
+  pushgatewayUrl?: string;
   shutdownTimeoutS: number;
   logLevel: LogLevel;
   logFormat: LogFormat;
@@ -68,6 +74,9 @@ export const ENV_VARIABLES = [
   "ETL_RETRY_MAX_DELAY_MS",
   "ETL_ATTEMPT_TIMEOUT_MS",
   "ETL_WATCH_INTERVAL_S",
+  "ETL_WATCH_DEBOUNCE_MS",
+  "METRICS_PORT",
+  "PUSHGATEWAY_URL",
   "ETL_SHUTDOWN_TIMEOUT_S",
   "ETL_LOG_LEVEL",
   "ETL_LOG_FORMAT",
@@ -117,6 +126,9 @@ export function loadConfig(env: Env = readProcessEnv(), overrides: Env = {}): Co
       breakerHalfOpenAfterMs: 5_000,
     },
     watchIntervalS: read.integer("ETL_WATCH_INTERVAL_S", 60, 1, 86_400),
+    watchDebounceMs: read.integer("ETL_WATCH_DEBOUNCE_MS", 100, 0, 60_000),
+    metricsPort: read.integer("METRICS_PORT", 9464, 0, 65_535),
+    pushgatewayUrl: source.PUSHGATEWAY_URL?.trim() ? read.url("PUSHGATEWAY_URL", "", ["http:", "https:"]) : undefined,
     shutdownTimeoutS: read.integer("ETL_SHUTDOWN_TIMEOUT_S", 10, 1, 3600),
     logLevel: read.oneOf("ETL_LOG_LEVEL", "info", LOG_LEVELS),
     logFormat: read.oneOf("ETL_LOG_FORMAT", "auto", ["auto", "json", "pretty"] as const),
@@ -137,7 +149,7 @@ export function requestedLogFormat(env: Env): LogFormat {
 /** Values that must never reach a log line. */
 export function secretsOf(config: Config): string[] {
   const secrets = [config.elasticsearch.apiKey, config.elasticsearch.password];
-  for (const url of [config.databaseUrl, config.elasticsearch.url]) {
+  for (const url of [config.databaseUrl, config.elasticsearch.url, config.pushgatewayUrl ?? ""]) {
     try {
       const parsed = new URL(url);
       if (parsed.password) secrets.push(parsed.password, decodeURIComponent(parsed.password));

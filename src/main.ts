@@ -53,7 +53,7 @@ async function run(app: App, args: CliArgs, shutdown: ReturnType<typeof installS
     case "reindex":
       return reindexCommand(app, shutdown);
     default:
-      return syncCommand(app, shutdown, { watch: args.watch, sleep: shutdown.sleep });
+      return syncCommand(app, shutdown, { watch: args.watch });
   }
 }
 

@@ -4,8 +4,6 @@ export interface Shutdown {
   stopRequested(): boolean;
   /** Aborted when a stop is requested, for waits that cannot poll. */
   stopSignal: AbortSignal;
-  /** A pause that ends early when a stop is requested. */
-  sleep(ms: number): Promise<void>;
   /** The exit code a stop by signal ends with, or null. */
   signalExitCode(): number | null;
   dispose(): void;
@@ -21,7 +19,6 @@ const SIGNAL_EXIT_CODES = { SIGINT: 130, SIGTERM: 143 } as const;
  */
 export function installShutdown(log: Logger, budgetS: number): Shutdown {
   let signalName: keyof typeof SIGNAL_EXIT_CODES | null = null;
-  const wakers = new Set<() => void>();
   let deadline: ReturnType<typeof setTimeout> | undefined;
   const stopping = new AbortController();
 
@@ -32,7 +29,6 @@ export function installShutdown(log: Logger, budgetS: number): Shutdown {
     }
     signalName = name;
     log.info(`${name} received: finishing the batch in flight, then stopping`, { budgetS });
-    for (const wake of wakers) wake();
     stopping.abort();
     deadline = setTimeout(() => {
       log.warn("shutdown budget spent: abandoning the batch in flight; the next run redoes it");
@@ -48,17 +44,6 @@ export function installShutdown(log: Logger, budgetS: number): Shutdown {
   return {
     stopRequested: () => signalName !== null,
     stopSignal: stopping.signal,
-    sleep: (ms) =>
-      new Promise<void>((resolve) => {
-        if (signalName !== null) return resolve();
-        const wake = () => {
-          clearTimeout(timer);
-          wakers.delete(wake);
-          resolve();
-        };
-        const timer = setTimeout(wake, ms);
-        wakers.add(wake);
-      }),
     signalExitCode: () => (signalName === null ? null : SIGNAL_EXIT_CODES[signalName]),
     dispose() {
       clearTimeout(deadline);

@@ -1,10 +1,10 @@
 import type { App } from "../app.ts";
 import type { SourceTable } from "../config.ts";
-import { changeLogInstalled, countLogEntriesAfter } from "../extract/change-log.ts";
-import { countChangedRows } from "../extract/row-cursor.ts";
+import { ExitCode } from "../errors.ts";
+import { changeLogInstalled } from "../extract/change-log.ts";
 import { countDocuments, identifyIndex, resolveIndex } from "../load/index-admin.ts";
 import { StateStore } from "../state/state-store.ts";
-import { ExitCode } from "../errors.ts";
+import { measureBacklog } from "../sync/backlog.ts";
 
 interface TableStatus {
   table: SourceTable;
@@ -17,14 +17,13 @@ export async function statusCommand(app: App, options: { json: boolean; print(li
   const { prisma, guards, config } = app;
   const alias = config.elasticsearch.index;
   const state = await guards.postgres(() => new StateStore(prisma, alias).load());
-  const tables: TableStatus[] = [];
-  for (const table of config.tables) {
-    const cursor = state.cursors?.tables[table] ?? null;
-    const pending = await guards.postgres(() => countChangedRows(prisma, table, cursor));
-    tables.push({ table, cursor: cursor && { modified: new Date(cursor.modifiedMs).toISOString(), id: cursor.id }, pending });
-  }
   const logInstalled = await guards.postgres(() => changeLogInstalled(prisma));
-  const logPending = logInstalled ? await guards.postgres(() => countLogEntriesAfter(prisma, state.cursors?.log ?? null)) : null;
+  const backlog = await guards.postgres(() => measureBacklog(prisma, state, { tables: config.tables, changeLogInstalled: logInstalled }));
+  const tables: TableStatus[] = config.tables.map((table) => {
+    const cursor = state.cursors?.tables[table] ?? null;
+    return { table, cursor: cursor && { modified: new Date(cursor.modifiedMs).toISOString(), id: cursor.id }, pending: backlog.pending[table] ?? 0 };
+  });
+  const logPending = backlog.pending.change_log ?? null;
   const films = await guards.postgres(() => prisma.filmWork.count());
   const target = await guards.elasticsearch((signal) => resolveIndex(app.elasticsearch, alias, signal));
   const documents = target ? await guards.elasticsearch((signal) => countDocuments(app.elasticsearch, alias, signal)) : null;
@@ -37,6 +36,7 @@ export async function statusCommand(app: App, options: { json: boolean; print(li
     documents,
     films,
     synced: state.cursors !== null,
+    lagSeconds: backlog.lagSeconds,
     windowInProgress: state.window ? { fullLoad: state.window.fullLoad, filmAfter: state.filmAfter } : null,
     tables,
     changeLog: logInstalled ? { installed: true, pending: logPending } : { installed: false },
@@ -48,7 +48,9 @@ export async function statusCommand(app: App, options: { json: boolean; print(li
   }
   options.print(`index       ${alias} -> ${status.indices.join(", ") || "(missing)"}  documents: ${documents ?? "-"}`);
   options.print(`catalogue   films: ${films}`);
-  options.print(`state       ${status.synced ? "synced before" : "never synced (next run is a full load)"}`);
+  options.print(
+    `state       ${status.synced ? `synced before; lag ${formatLag(backlog.lagSeconds)}` : "never synced (next run is a full load)"}`,
+  );
   if (status.windowInProgress) {
     options.print(`in progress ${status.windowInProgress.fullLoad ? "full load" : "window"} after film ${state.filmAfter ?? "(start)"}`);
   }
@@ -82,4 +84,10 @@ function statusWarnings(facts: {
     );
   }
   return warnings;
+}
+
+function formatLag(seconds: number | null): string {
+  if (seconds === null) return "-";
+  if (seconds === 0) return "0 s (nothing pending)";
+  return seconds < 120 ? `${seconds.toFixed(1)} s` : `${Math.round(seconds / 60)} min`;
 }

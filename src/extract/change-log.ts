@@ -110,3 +110,12 @@ export async function countLogEntriesAfter(prisma: PrismaClient, cursor: LogCurs
     SELECT count(*) AS pending FROM content.etl_change WHERE (txid, seq) > (${from.txid}::xid8, ${from.seq}::bigint)`;
   return Number(rows[0]?.pending ?? 0);
 }
+
+/** Seconds since the oldest entry after `cursor` was logged (by the database's clock), or null when none is pending. */
+export async function oldestLogEntryAgeSeconds(prisma: PrismaClient, cursor: LogCursor | null): Promise<number | null> {
+  const from = cursor ?? { txid: "0", seq: "0" };
+  const rows = await prisma.$queryRaw<Array<{ age: number | null }>>`
+    SELECT extract(epoch FROM clock_timestamp() - min(logged))::float8 AS age
+    FROM content.etl_change WHERE (txid, seq) > (${from.txid}::xid8, ${from.seq}::bigint)`;
+  return rows[0]?.age ?? null;
+}

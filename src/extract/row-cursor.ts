@@ -34,20 +34,27 @@ interface ChangedRowsQuery {
 interface ChangedRowsTable {
   find(query: ChangedRowsQuery): Promise<Array<{ id: string; modified: Date | null }>>;
   countModifiedAfter(after: Date): Promise<number>;
+  oldestModifiedAfter(after: Date): Promise<Date | null>;
 }
 
 const TABLES: Record<SourceTable, (prisma: PrismaClient) => ChangedRowsTable> = {
   genre: (prisma) => ({
     find: (query) => prisma.genre.findMany(query),
     countModifiedAfter: (after) => prisma.genre.count({ where: { modified: { gt: after } } }),
+    oldestModifiedAfter: async (after) =>
+      (await prisma.genre.aggregate({ _min: { modified: true }, where: { modified: { gt: after } } }))._min.modified,
   }),
   person: (prisma) => ({
     find: (query) => prisma.person.findMany(query),
     countModifiedAfter: (after) => prisma.person.count({ where: { modified: { gt: after } } }),
+    oldestModifiedAfter: async (after) =>
+      (await prisma.person.aggregate({ _min: { modified: true }, where: { modified: { gt: after } } }))._min.modified,
   }),
   film_work: (prisma) => ({
     find: (query) => prisma.filmWork.findMany(query),
     countModifiedAfter: (after) => prisma.filmWork.count({ where: { modified: { gt: after } } }),
+    oldestModifiedAfter: async (after) =>
+      (await prisma.filmWork.aggregate({ _min: { modified: true }, where: { modified: { gt: after } } }))._min.modified,
   }),
 };
 
@@ -123,4 +130,9 @@ export async function readChangedRows(
  */
 export function countChangedRows(prisma: PrismaClient, table: SourceTable, after: RowCursor | null): Promise<number> {
   return TABLES[table](prisma).countModifiedAfter(new Date(after?.modifiedMs ?? 0));
+}
+
+/** The oldest `modified` after the cursor's millisecond, or null when none, for the lag metric. */
+export function oldestChangedRow(prisma: PrismaClient, table: SourceTable, after: RowCursor | null): Promise<Date | null> {
+  return TABLES[table](prisma).oldestModifiedAfter(new Date(after?.modifiedMs ?? 0));
 }

@@ -17,9 +17,19 @@ import { isPolicyFault, isTransientElasticsearchError, isTransientPostgresError 
 /** Runs a call to one dependency under its policy; the signal ends with the attempt. */
 export type Guard = <T>(call: (signal: AbortSignal) => Promise<T>) => Promise<T>;
 
+export type CircuitState = "closed" | "open" | "half-open";
+
+/** Told about every retry and circuit change, e.g. by metrics. */
+export interface ResilienceObserver {
+  retried(dependency: Dependency): void;
+  circuitChanged(dependency: Dependency, state: CircuitState): void;
+}
+
 export interface Guards {
   postgres: Guard;
   elasticsearch: Guard;
+  /** Adds an observer of retries and circuit changes. */
+  observe(observer: ResilienceObserver): void;
 }
 
 const CLASSIFIERS: Record<Dependency, (error: unknown) => boolean> = {
@@ -34,13 +44,15 @@ const CLASSIFIERS: Record<Dependency, (error: unknown) => boolean> = {
  * anything else is rethrown untouched.
  */
 export function createGuards(config: RetryConfig, log: Logger): Guards {
+  const observers: ResilienceObserver[] = [];
   return {
-    postgres: createGuard("postgres", config, log),
-    elasticsearch: createGuard("elasticsearch", config, log),
+    postgres: createGuard("postgres", config, log, observers),
+    elasticsearch: createGuard("elasticsearch", config, log, observers),
+    observe: (observer) => void observers.push(observer),
   };
 }
 
-function createGuard(dependency: Dependency, config: RetryConfig, log: Logger): Guard {
+function createGuard(dependency: Dependency, config: RetryConfig, log: Logger, observers: ResilienceObserver[]): Guard {
   const isTransient = CLASSIFIERS[dependency];
   const handled = handleWhen((error) => isTransient(error) || isPolicyFault(error));
   const retryPolicy = retry(handled, {
@@ -57,9 +69,19 @@ function createGuard(dependency: Dependency, config: RetryConfig, log: Logger): 
   retryPolicy.onRetry((event) => {
     const reason = "error" in event ? describeError(event.error) : "unexpected result";
     log.warn(`${dependency}: transient failure, retrying`, { attempt: event.attempt, delayMs: Math.round(event.delay), reason });
+    for (const observer of observers) observer.retried(dependency);
   });
-  breaker.onBreak(() => log.warn(`${dependency}: circuit opened after repeated failures`));
-  breaker.onReset(() => log.info(`${dependency}: circuit closed again`));
+  breaker.onBreak(() => {
+    log.warn(`${dependency}: circuit opened after repeated failures`);
+    for (const observer of observers) observer.circuitChanged(dependency, "open");
+  });
+  breaker.onHalfOpen(() => {
+    for (const observer of observers) observer.circuitChanged(dependency, "half-open");
+  });
+  breaker.onReset(() => {
+    log.info(`${dependency}: circuit closed again`);
+    for (const observer of observers) observer.circuitChanged(dependency, "closed");
+  });
 
   return async (call) => {
     try {

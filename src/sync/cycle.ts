@@ -25,6 +25,8 @@ export interface SyncDependencies {
   index: string;
   /** Throws unless this run still holds its lock; checked before every write to the index. */
   assertLockHeld(): Promise<void>;
+  /** Told about every acknowledged batch (metrics, health). */
+  onBatchWritten?(written: number, deleted: number): void;
 }
 
 export interface SyncControl {
@@ -196,6 +198,7 @@ async function writeWindow(
       throw new RejectedDocumentsError(result.failed);
     }
     await guards.postgres(() => store.saveFilmCursor(rows[rows.length - 1]!.id));
+    deps.onBatchWritten?.(result.written, result.deleted);
   };
 
   let next = read(filmAfter);

@@ -1,0 +1,40 @@
+/**
+ * What a watcher waits for between cycles: a change notification (gathered
+ * for `debounceMs`, so a burst becomes one cycle), the poll interval, or a
+ * stop. A notification that arrives while a cycle runs is kept, and the next
+ * wait returns at once.
+ */
+export class Wake {
+  private pending = false;
+  private wakeUp: (() => void) | null = null;
+
+  constructor(private readonly debounceMs: number) {}
+
+  /** A change was committed. */
+  notify(): void {
+    this.pending = true;
+    this.wakeUp?.();
+  }
+
+  async wait(intervalMs: number, stop: AbortSignal): Promise<"change" | "interval" | "stop"> {
+    const reason = await new Promise<"change" | "interval" | "stop">((resolve) => {
+      if (stop.aborted) return resolve("stop");
+      if (this.pending) return resolve("change");
+      const timer = setTimeout(() => finish("interval"), intervalMs);
+      const onStop = () => finish("stop");
+      const finish = (why: "change" | "interval" | "stop") => {
+        clearTimeout(timer);
+        stop.removeEventListener("abort", onStop);
+        this.wakeUp = null;
+        resolve(why);
+      };
+      this.wakeUp = () => finish("change");
+      stop.addEventListener("abort", onStop, { once: true });
+    });
+    if (reason === "change" && this.debounceMs > 0) {
+      await new Promise((resolve) => setTimeout(resolve, this.debounceMs));
+    }
+    if (reason !== "stop") this.pending = false;
+    return stop.aborted ? "stop" : reason;
+  }
+}
