@@ -8,7 +8,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
-import { ENV_VARIABLES } from "../src/config.ts";
+import { ENV_VARIABLES, loadConfig } from "../src/config.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const read = (file: string) => readFileSync(path.join(ROOT, file), "utf8");
@@ -40,6 +40,8 @@ const SEED_VARIABLES = ["SEED_FILMS", "SEED", "SEED_RESET"];
 /** Node's own: allowed in Kubernetes manifests only to cap the heap below the memory limit. */
 const NODE_RUNTIME_VARIABLES = ["NODE_OPTIONS"];
 const DEFAULT_SHUTDOWN_TIMEOUT_S = 10;
+/** METRICS_PORT's default (src/config.ts). */
+const DEFAULT_METRICS_PORT = loadConfig({}).metricsPort;
 /** Seconds between the shutdown budget and SIGKILL, for the process to exit and its logs to flush. */
 const MIN_GRACE_MARGIN_S = 3;
 /** Exit codes a retry cannot fix: configuration error, documents rejected. */
@@ -108,7 +110,7 @@ function composeEnv(environment: unknown): Record<string, string> {
 
 function podSpecOf(workload: Obj): Obj {
   if (workload.kind === "CronJob") return workload.spec.jobTemplate.spec.template.spec;
-  if (workload.kind === "Job") return workload.spec.template.spec;
+  if (workload.kind === "Job" || workload.kind === "Deployment") return workload.spec.template.spec;
   throw new Error(`not a Job or CronJob: ${workload.kind}`);
 }
 
@@ -345,6 +347,39 @@ function checkCronJob(cronJob: Obj, refs: Refs): void {
   }
 }
 
+/** The `--watch` Deployment: one replica, no overlap on rollout, probes and scraping on the metrics port. */
+function checkWatchDeployment(deployment: Obj, refs: Refs, metricsPort: number): void {
+  expect(deployment.kind).toBe("Deployment");
+  expect(deployment.spec.replicas, "one watcher").toBe(1);
+  expect(deployment.spec.strategy?.type, "no two watchers during a rollout").toBe("Recreate");
+  const template = deployment.spec.template;
+  expect(template.metadata.labels, "the selector matches the pods").toMatchObject(deployment.spec.selector.matchLabels);
+  const annotations = template.metadata.annotations ?? {};
+  expect(annotations["prometheus.io/scrape"]).toBe("true");
+  expect(Number(annotations["prometheus.io/port"]), "scraped on the metrics port").toBe(metricsPort);
+  expect(annotations["prometheus.io/path"]).toBe("/metrics");
+  const pod = template.spec;
+  expect(pod.restartPolicy ?? "Always").toBe("Always");
+  expect(pod.terminationGracePeriodSeconds, "grace period ≥ budget + margin").toBeGreaterThanOrEqual(refs.budgetS + MIN_GRACE_MARGIN_S);
+  const container = pod.containers[0];
+  expect(container.args, "the Deployment runs --watch").toEqual(["--watch"]);
+  expect(container.command, "the image's entrypoint runs").toBeUndefined();
+  const port = (container.ports ?? []).find((p: Obj) => p.containerPort === metricsPort);
+  expect(port, "the metrics port is declared").toBeDefined();
+  for (const probe of [container.livenessProbe, container.readinessProbe]) {
+    expect(probe?.httpGet?.path, "probes ask /healthz").toBe("/healthz");
+    expect([port.name, metricsPort], "probes ask the metrics port").toContain(probe.httpGet.port);
+  }
+  const envFrom: Obj[] = container.envFrom ?? [];
+  expect(envFrom.map((e) => e.configMapRef?.name).filter(Boolean)).toEqual([refs.configMapName]);
+  expect(envFrom.map((e) => e.secretRef?.name).filter(Boolean)).toEqual([refs.secretName]);
+  const security = { ...(pod.securityContext ?? {}), ...(container.securityContext ?? {}) };
+  expect(security.runAsNonRoot).toBe(true);
+  expect(security.readOnlyRootFilesystem).toBe(true);
+  expect(security.allowPrivilegeEscalation).toBe(false);
+  for (const resource of ["cpu", "memory"]) expect(container.resources?.limits?.[resource], `limits.${resource}`).toBeDefined();
+}
+
 function checkReindexJob(job: Obj, refs: Refs): void {
   expect(job.kind).toBe("Job");
   checkPod(job, refs);
@@ -522,6 +557,7 @@ describe("contract", () => {
 describe("Kubernetes manifests", () => {
   it("parse, and every file is the expected kind", () => {
     expect(loadYaml("k8s/cronjob.yaml").map((d) => d.kind)).toEqual(["CronJob"]);
+    expect(loadYaml("k8s/deployment.yaml").map((d) => d.kind)).toEqual(["Deployment"]);
     expect(loadYaml("k8s/reindex-job.yaml").map((d) => d.kind)).toEqual(["Job"]);
     expect(loadYaml("k8s/migrate-job.yaml").map((d) => d.kind)).toEqual(["Job"]);
     expect(loadYaml("k8s/configmap.yaml").map((d) => d.kind)).toEqual(["ConfigMap"]);
@@ -542,6 +578,12 @@ describe("Kubernetes manifests", () => {
 
   it("CronJob: every 5 min, Forbid, deadlines, retries, grace period, resources, envFrom, args", () => {
     checkCronJob(one("k8s/cronjob.yaml", "CronJob"), refsFromFiles());
+  });
+
+  it("watch Deployment: one replica, Recreate, --watch, probes on /healthz, scraped on the metrics port", () => {
+    checkWatchDeployment(one("k8s/deployment.yaml", "Deployment"), refsFromFiles(), DEFAULT_METRICS_PORT);
+    const cronContainer = podSpecOf(one("k8s/cronjob.yaml", "CronJob")).containers[0];
+    expect(podSpecOf(one("k8s/deployment.yaml", "Deployment")).containers[0].image, "the service image").toBe(cronContainer.image);
   });
 
   it("reindex Job runs `reindex` with the same configuration", () => {
@@ -635,6 +677,21 @@ describe("checks can fail", () => {
       rejects(() => checkCronJob(mutate(cronJob(), change), refs()), what);
     }
     rejects(() => checkCronJob(cronJob(), { ...refs(), budgetS: 30 }), "a 30 s budget needs a longer grace period");
+  });
+
+  it("watch Deployment variants that break the contract are rejected", () => {
+    const deployment = () => one("k8s/deployment.yaml", "Deployment");
+    const bad: Array<[string, (d: Obj) => void]> = [
+      ["two replicas", (d) => (d.spec.replicas = 2)],
+      ["rolling update (two watchers at once)", (d) => (d.spec.strategy = { type: "RollingUpdate" })],
+      ["no --watch", (d) => (cronContainer(d).args = [])],
+      ["liveness on another path", (d) => (cronContainer(d).livenessProbe.httpGet.path = "/")],
+      ["no readiness probe", (d) => delete cronContainer(d).readinessProbe],
+      ["scraped on another port", (d) => (d.spec.template.metadata.annotations["prometheus.io/port"] = "8080")],
+      ["grace period = budget", (d) => (podSpecOf(d).terminationGracePeriodSeconds = 10)],
+      ["root filesystem writable", (d) => (cronContainer(d).securityContext.readOnlyRootFilesystem = false)],
+    ];
+    for (const [what, change] of bad) rejects(() => checkWatchDeployment(mutate(deployment(), change), refs(), DEFAULT_METRICS_PORT), what);
   });
 
   it("reindex, ConfigMap and Secret variants are rejected", () => {
