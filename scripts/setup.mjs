@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `npm run setup`: everything a fresh machine needs before the first run, and
-// safe to repeat: the local search engine, the migrated database, and a seeded
-// catalogue when the catalogue is empty.
+// safe to repeat: the Pushgateway the metrics tests use, the local search
+// engine, the migrated database, and a seeded catalogue when the catalogue is empty.
 import { spawnSync } from "node:child_process";
 import pg from "pg";
 
@@ -11,6 +11,10 @@ function npm(...args) {
   const result = spawnSync("npm", ["run", "--silent", ...args], { stdio: "inherit", env: process.env });
   if (result.status !== 0) process.exit(result.status ?? 1);
 }
+
+// The metrics tests start a real Pushgateway; a failed install only warns, the ETL itself does not need it.
+const pushgateway = spawnSync(process.execPath, [new URL("./install-pushgateway.mjs", import.meta.url).pathname], { stdio: "inherit" });
+if (pushgateway.status !== 0) console.warn("setup: the Pushgateway is missing; `npm test` needs it for the metrics tests");
 
 if (!process.env.ELASTICSEARCH_URL) npm("engine:start");
 npm("db:migrate");

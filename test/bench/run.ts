@@ -14,6 +14,7 @@ import { sampleCpu, type CpuSplit } from "./cpu-split.ts";
 import { measureEngineCeiling, type EngineCeiling } from "./engine-ceiling.ts";
 import { runEtl, type EtlRun } from "./etl-process.ts";
 import { WORK_DIR } from "./paths.ts";
+import { measureNearRealTime, measureNotifyCost, type NearRealTime, type NotifyCost } from "./near-real-time.ts";
 import { measureSqlCeiling, type SqlCeiling } from "./sql-ceiling.ts";
 
 interface SizeResult {
@@ -24,6 +25,9 @@ interface SizeResult {
   sql: SqlCeiling;
   engine: EngineCeiling;
   engineCpu: CpuSplit;
+  /** The large size only. */
+  nearRealTime?: NearRealTime;
+  notifyCost?: NotifyCost;
 }
 
 const INCREMENTAL_ROUNDS = 3;
@@ -50,7 +54,7 @@ async function main(): Promise<void> {
   const results: SizeResult[] = [];
   try {
     for (const films of [small, large]) {
-      results.push(await benchSize(films, { baseUrl, esUrl, es, batchSize, ceiling }));
+      results.push(await benchSize(films, { baseUrl, esUrl, es, batchSize, ceiling }, films === large));
     }
   } finally {
     await es.close();
@@ -68,6 +72,11 @@ async function main(): Promise<void> {
     incr_100_large_s: round(l.incremental.cycleS, 2),
     incr_ratio_large_to_small: round(l.incremental.cycleS / s.incremental.cycleS, 2),
     peak_rss_mb_large: round(l.full.peakRssMb, 1),
+    nrt_p50_s: round(l.nearRealTime!.p50S, 2),
+    nrt_p99_s: round(l.nearRealTime!.p99S, 2),
+    watch_idle_cpu_pct: round(l.nearRealTime!.idleCpuPct, 2),
+    write_tps_notify_on: round(l.notifyCost!.onTps),
+    write_tps_notify_off: round(l.notifyCost!.offTps),
   };
   console.log(JSON.stringify(summary));
 }
@@ -80,7 +89,7 @@ interface Context {
   ceiling: { bodyBytes: number; concurrency: number };
 }
 
-async function benchSize(films: number, ctx: Context): Promise<SizeResult> {
+async function benchSize(films: number, ctx: Context, nearRealTimePhase: boolean): Promise<SizeResult> {
   const databaseUrl = await ensureCatalogue(ctx.baseUrl, films, log);
   const alias = `bench_${films}`;
   const env = { ...etlOverrides(), DATABASE_URL: databaseUrl, ELASTICSEARCH_URL: ctx.esUrl, ELASTICSEARCH_INDEX: alias, ETL_COMMIT_LAG_MS: "0" };
@@ -106,6 +115,16 @@ async function benchSize(films: number, ctx: Context): Promise<SizeResult> {
   }
   const incremental = rounds.sort((a, b) => a.cycleS - b.cycleS)[Math.floor(rounds.length / 2)]!;
   await checkCount(ctx.es, databaseUrl, alias);
+  let nearRealTime: NearRealTime | undefined;
+  let notifyCost: NotifyCost | undefined;
+  if (nearRealTimePhase) {
+    log(`${films}: near-real-time: --watch while ${20} changes/s are committed for 60 s`);
+    nearRealTime = await measureNearRealTime(ctx.es, env, log);
+    log(`${films}: near-real-time: ${nearRealTime.samples} samples, p50 ${nearRealTime.p50S.toFixed(2)} s, p99 ${nearRealTime.p99S.toFixed(2)} s`);
+    notifyCost = await measureNotifyCost(databaseUrl);
+    log(`${films}: writers ${notifyCost.onTps.toFixed(0)} tx/s with NOTIFY, ${notifyCost.offTps.toFixed(0)} without`);
+    await checkCount(ctx.es, databaseUrl, alias);
+  }
   await deleteAliasIndices(ctx.es, alias);
 
   const ndjson = path.join(WORK_DIR, `films-${films}.ndjson`);
@@ -117,7 +136,7 @@ async function benchSize(films: number, ctx: Context): Promise<SizeResult> {
   log(`${films}: engine ceiling ${engine.docs} docs in ${engine.loadS.toFixed(1)} s`);
   await ctx.es.indices.delete({ index: `bench_ceiling_${films}`, ignore_unavailable: true });
   rmSync(ndjson, { force: true });
-  return { films, full, fullCpu, incremental, sql, engine, engineCpu };
+  return { films, full, fullCpu, incremental, sql, engine, engineCpu, nearRealTime, notifyCost };
 }
 
 /** ETL_* variables of the bench's environment reach the ETL, for tuning runs. */
@@ -168,6 +187,9 @@ function printTable(results: SizeResult[]): void {
     ["CPU s in full sync: java (engine)", (r) => r.fullCpu.java.toFixed(1)],
     ["CPU s in full sync: node (ETL)", (r) => r.fullCpu.node.toFixed(1)],
     ["CPU s in engine ceiling: java / node", (r) => `${r.engineCpu.java.toFixed(1)} / ${r.engineCpu.node.toFixed(1)}`],
+    ["near-real-time p50 / p99 / max, s", (r) => (r.nearRealTime ? `${r.nearRealTime.p50S.toFixed(2)} / ${r.nearRealTime.p99S.toFixed(2)} / ${r.nearRealTime.maxS.toFixed(2)}` : "-")],
+    ["idle watcher, % of a core", (r) => (r.nearRealTime ? r.nearRealTime.idleCpuPct.toFixed(2) : "-")],
+    ["writers, tx/s with / without NOTIFY", (r) => (r.notifyCost ? `${fmt(r.notifyCost.onTps)} / ${fmt(r.notifyCost.offTps)}` : "-")],
   ];
   const header = ["", ...results.map((r) => `${r.films} films`)];
   const table = [header, ...rows.map(([label, value]) => [label, ...results.map(value)])];

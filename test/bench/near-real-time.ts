@@ -1,0 +1,223 @@
+// The near-real-time phase of the bench: `--watch` runs on an indexed
+// catalogue while a writer commits 20 mixed changes per second for 60 s; for
+// sampled changes a reader polls the index until the change is searchable
+// (a search, so after a refresh, not a realtime GET). Also: the CPU an idle
+// watcher uses, and what NOTIFY costs the catalogue's writers.
+import { spawn } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { readFileSync } from "node:fs";
+import type { Client } from "@elastic/elasticsearch";
+import pg from "pg";
+import { ROOT } from "./paths.ts";
+
+export interface NearRealTime {
+  samples: number;
+  p50S: number;
+  p99S: number;
+  maxS: number;
+  changesPerS: number;
+  idleCpuPct: number;
+}
+
+export interface NotifyCost {
+  /** Single-statement transactions per second with NOTIFY on and off, several writers at once. */
+  onTps: number;
+  offTps: number;
+}
+
+const RATE_PER_S = 20;
+const STORM_S = 60;
+const IDLE_S = 30;
+
+export async function measureNearRealTime(
+  es: Client,
+  env: Record<string, string>,
+  log: (line: string) => void,
+): Promise<NearRealTime> {
+  const watcher = spawn(process.execPath, ["--import", "tsx", "src/main.ts", "--watch"], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", ETL_LOG_FORMAT: "json", METRICS_PORT: "0", ...env },
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  let stderr = "";
+  watcher.stderr.on("data", (chunk) => (stderr += chunk));
+  try {
+    await until(() => stderr.includes('"msg":"sync finished"'), 600_000);
+    await sleep(2000);
+    const idleCpuPct = await cpuPercent(watcher.pid!, IDLE_S);
+    log(`near-real-time: idle watcher ${idleCpuPct.toFixed(2)} % of a core over ${IDLE_S} s`);
+
+    const alias = env.ELASTICSEARCH_INDEX!;
+    const writer = new pg.Client({ connectionString: env.DATABASE_URL, application_name: "movies-etl bench writer" });
+    await writer.connect();
+    const pools = await samplePools(writer);
+    const latencies: number[] = [];
+    const watching: Array<Promise<void>> = [];
+    let made = 0;
+    const started = performance.now();
+    try {
+      for (let i = 0; i < RATE_PER_S * STORM_S; i++) {
+        const due = started + (i * 1000) / RATE_PER_S;
+        await sleep(Math.max(0, due - performance.now()));
+        const change = await mixedChange(writer, i, pools);
+        made++;
+        if (change.visible) {
+          const committed = performance.now();
+          const visible = change.visible;
+          watching.push(
+            until(() => visible(es, alias), 120_000, 25).then(() => void latencies.push((performance.now() - committed) / 1000)),
+          );
+        }
+      }
+      await Promise.all(watching);
+    } finally {
+      await writer.end();
+    }
+    const elapsedS = (performance.now() - started) / 1000;
+    latencies.sort((a, b) => a - b);
+    const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]!;
+    return { samples: latencies.length, p50S: at(0.5), p99S: at(0.99), maxS: latencies[latencies.length - 1]!, changesPerS: made / elapsedS, idleCpuPct };
+  } finally {
+    watcher.kill("SIGTERM");
+    await new Promise((resolve) => watcher.once("exit", resolve));
+  }
+}
+
+interface Change {
+  /** Resolves true once the change is searchable; absent for changes that are not sampled. */
+  visible?: (es: Client, alias: string) => Promise<boolean>;
+}
+
+interface Pools {
+  /** Films to update and link; never deleted, so a sampled update stays checkable. */
+  films: string[];
+  /** Films to delete, each once. */
+  doomed: string[];
+  persons: string[];
+  genreLinks: string[];
+}
+
+/** Random rows to change, drawn once: picking each at random in SQL would cost a scan per change. */
+async function samplePools(client: pg.Client): Promise<Pools> {
+  const ids = async (table: string) =>
+    (await client.query<{ id: string }>(`SELECT id FROM content.${table} ORDER BY random() LIMIT 5000`)).rows.map((r) => r.id);
+  const films = await ids("film_work");
+  const half = Math.floor(films.length / 2);
+  return { films: films.slice(0, half), doomed: films.slice(half), persons: await ids("person"), genreLinks: await ids("genre_film_work") };
+}
+
+/** Titles, person and genre renames, links, deletes and new films, in a fixed rotation. */
+async function mixedChange(client: pg.Client, i: number, pools: Pools): Promise<Change> {
+  const kind = i % 10;
+  const pick = (pool: string[]) => pool[(i * 7919) % pool.length]!;
+  const film = async () => pick(pools.films);
+  const person = () => pick(pools.persons);
+  if (kind === 0 || kind === 5) {
+    const id = await film();
+    const title = `nrt ${randomUUID()}`;
+    await client.query(`UPDATE content.film_work SET title = $2 WHERE id = $1`, [id, title]);
+    return { visible: async (es, alias) => (await hitsOf(es, alias, id))[0]?.title === title };
+  }
+  if (kind === 1) {
+    await client.query(`UPDATE content.person SET full_name = full_name || '.' WHERE id = $1`, [person()]);
+    return {};
+  }
+  if (kind === 2 && i % 600 === 2) {
+    // A genre rename re-writes 1/26 of the catalogue: twice a minute at most.
+    await client.query(`UPDATE content.genre SET name = left(name, 40) || '·' WHERE id = (SELECT id FROM content.genre ORDER BY random() LIMIT 1)`);
+    return {};
+  }
+  if (kind === 2 || kind === 3) {
+    await client.query(
+      `INSERT INTO content.person_film_work (id, person_id, film_work_id, role, created)
+       VALUES (gen_random_uuid(), $2, $1, 'writer', now()) ON CONFLICT DO NOTHING`,
+      [await film(), person()],
+    );
+    return {};
+  }
+  if (kind === 4) {
+    await client.query(`DELETE FROM content.genre_film_work WHERE id = $1`, [pick(pools.genreLinks)]);
+    return {};
+  }
+  if (kind === 6) {
+    const id = pools.doomed.pop();
+    if (!id) return {};
+    await client.query(`DELETE FROM content.film_work WHERE id = $1`, [id]);
+    return { visible: async (es, alias) => (await hitsOf(es, alias, id)).length === 0 };
+  }
+  if (kind === 7) {
+    const id = randomUUID();
+    await client.query(`INSERT INTO content.film_work (id, title, type, created, modified) VALUES ($1, 'nrt new film', 'movie', now(), now())`, [id]);
+    return { visible: async (es, alias) => (await hitsOf(es, alias, id)).length === 1 };
+  }
+  await client.query(`UPDATE content.film_work SET rating = round((random() * 10)::numeric, 1), modified = now() WHERE id = $1`, [await film()]);
+  return {};
+}
+
+async function hitsOf(es: Client, alias: string, id: string): Promise<Array<{ title?: string }>> {
+  const response = await es.search<{ title?: string }>({ index: alias, query: { ids: { values: [id] } }, size: 1 });
+  return response.hits.hits.map((hit) => hit._source ?? {});
+}
+
+/**
+ * What NOTIFY costs writers: four connections run single-row updates for
+ * `seconds` with notifications on, then off, twice, alternating; a listener
+ * is connected throughout, as a watcher would be.
+ */
+export async function measureNotifyCost(databaseUrl: string, seconds = 10): Promise<NotifyCost> {
+  const listener = new pg.Client({ connectionString: databaseUrl });
+  await listener.connect();
+  await listener.query("LISTEN movies_etl_change");
+  const ids = (await listener.query<{ id: string }>(`SELECT id FROM content.film_work ORDER BY random() LIMIT 2000`)).rows.map((r) => r.id);
+  const totals = { on: 0, off: 0 };
+  try {
+    for (const mode of ["on", "off", "on", "off"] as const) {
+      const writers = await Promise.all(
+        Array.from({ length: 4 }, async () => {
+          const client = new pg.Client({ connectionString: databaseUrl });
+          await client.connect();
+          await client.query(`SET movies_etl.notify = ${mode}`);
+          return client;
+        }),
+      );
+      const deadline = performance.now() + seconds * 1000;
+      const counts = await Promise.all(
+        writers.map(async (client, w) => {
+          let n = 0;
+          while (performance.now() < deadline) {
+            await client.query(`UPDATE content.film_work SET rating = $2 WHERE id = $1`, [ids[(n * 4 + w) % ids.length], (n % 100) / 10]);
+            n++;
+          }
+          await client.end();
+          return n;
+        }),
+      );
+      totals[mode] += counts.reduce((a, b) => a + b, 0);
+    }
+  } finally {
+    await listener.end();
+  }
+  return { onTps: totals.on / (2 * seconds), offTps: totals.off / (2 * seconds) };
+}
+
+async function cpuPercent(pid: number, seconds: number): Promise<number> {
+  const ticks = () => {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return Number(fields[11]) + Number(fields[12]);
+  };
+  const before = ticks();
+  const started = performance.now();
+  await sleep(seconds * 1000);
+  return ((ticks() - before) / 100 / ((performance.now() - started) / 1000)) * 100;
+}
+
+async function until(check: () => boolean | Promise<boolean>, timeoutMs: number, everyMs = 100): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error("timed out");
+    await sleep(everyMs);
+  }
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
