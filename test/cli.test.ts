@@ -82,7 +82,7 @@ describe("running for real", () => {
     expect(result.stderr).toMatch(/SIGTERM received/);
     expect(result.stderr).toMatch(/sync stopped early/);
     const state = await pool.query("SELECT name FROM content.etl_state WHERE name LIKE $1", [`${target.index}:%`]);
-    expect(state.rows.map((r) => r.name).sort()).toEqual([`${target.index}:film`, `${target.index}:index`, `${target.index}:window`]);
+    expect(state.rows.map((r) => r.name).sort()).toEqual([`${target.index}:film`, `${target.index}:index`, `${target.index}:owner`, `${target.index}:window`]);
 
     const rerun = await runCli([], etlEnv(target));
     expect(rerun.code, rerun.stderr).toBe(0);

@@ -119,7 +119,7 @@ describe("recovering from what happens around a run", () => {
     await expectIndexEqualsCatalogue(target);
   });
 
-  it("a run whose lock session is terminated writes nothing more once another runner holds the lock", async () => {
+  it("a run whose lock session is terminated moves no state once another runner holds the lock", async () => {
     const { db, target, catalogue } = await freshTarget(1500, 55);
     const run = startCli([], etlEnv(target, { ETL_BATCH_SIZE: "5" }));
     await waitFor(filmCursorSaved(catalogue, target));
@@ -136,6 +136,8 @@ describe("recovering from what happens around a run", () => {
       const result = await other.query<{ locked: boolean }>("SELECT pg_try_advisory_lock(hashtext($1)) AS locked", [`movies-etl:${target.index}`]);
       return result.rows[0]!.locked;
     });
+    // ...and claims the state, as every run does right after taking the lock.
+    await other.query("UPDATE content.etl_state SET value = jsonb_build_object('token', 'the other run') WHERE name = $1", [`${target.index}:owner`]);
     const cursorWhenTaken = await filmCursor(catalogue, target);
 
     const result = await run.result;

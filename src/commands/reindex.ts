@@ -27,6 +27,7 @@ export async function reindexCommand(app: App, control: SyncControl): Promise<Ex
   const lock = await waitForLock(app, control, alias);
   if (!lock) return ExitCode.ok;
   try {
+    const fence = await guards.postgres(() => StateStore.claim(app.prisma, alias));
     const abandoned = (await guards.postgres(() => StateStore.namespaces(app.prisma))).filter((ns) => isVersionedIndexOf(alias, ns));
     const forgotten = await guards.postgres(() => StateStore.forget(app.prisma, abandoned));
     if (forgotten > 0) log.info("reindex: forgot the state of an earlier reindex that did not finish", { rows: forgotten });
@@ -38,7 +39,7 @@ export async function reindexCommand(app: App, control: SyncControl): Promise<Ex
     await guards.elasticsearch((signal) => createIndex(es, index, { signal }));
     const created = await guards.elasticsearch((signal) => identifyIndex(es, index, signal));
 
-    const store = new StateStore(app.prisma, index, lock.assertHeld);
+    const store = new StateStore(app.prisma, index, fence);
     await guards.postgres(() => store.clear());
     const deps = { ...app, store, index, assertLockHeld: lock.assertHeld };
     const load = await runSyncCycle(deps, control);
@@ -69,7 +70,7 @@ export async function reindexCommand(app: App, control: SyncControl): Promise<Ex
     }
     await lock.assertHeld();
     await guards.elasticsearch((signal) => swapAlias(es, alias, index, previous, signal));
-    await guards.postgres(() => store.copyTo(new StateStore(app.prisma, alias, lock.assertHeld)));
+    await guards.postgres(() => store.copyTo(new StateStore(app.prisma, alias, fence)));
     await guards.postgres(() => store.clear());
     log.info("reindex: the alias now points at the new index", {
       alias,

@@ -92,8 +92,9 @@ async function cycleUnderLock(app: App, control: SyncControl, metrics: SyncMetri
   const lock = await app.guards.postgres(() => acquireAdvisoryLock(app.config.databaseUrl, alias));
   if (!lock) return { kind: "busy" };
   try {
+    const fence = await app.guards.postgres(() => StateStore.claim(app.prisma, alias));
     await app.guards.elasticsearch((signal) => ensureIndex(app.elasticsearch, alias, signal));
-    const store = new StateStore(app.prisma, alias, lock.assertHeld);
+    const store = new StateStore(app.prisma, alias, fence);
     const outcome = await runSyncCycle(
       {
         ...app,

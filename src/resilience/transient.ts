@@ -25,7 +25,8 @@ const TRANSIENT_ADAPTER_KINDS = new Set([
   "TooManyConnections",
   "TransactionAlreadyClosed",
 ]);
-const TRANSIENT_PRISMA_CODES = new Set(["P1001", "P1002", "P1008", "P1017", "P2024"]);
+// P2028: an interactive transaction could not start or ran out of time (a busy pool).
+const TRANSIENT_PRISMA_CODES = new Set(["P1001", "P1002", "P1008", "P1017", "P2024", "P2028"]);
 const TRANSIENT_NODE_CODES = new Set([
   "ECONNREFUSED",
   "ECONNRESET",

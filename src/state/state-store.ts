@@ -1,22 +1,51 @@
+import { randomUUID } from "node:crypto";
 import type { PrismaClient } from "../db/prisma.ts";
+import { LockLostError } from "../errors.ts";
 import { compareLogCursors, type LogCursor } from "../extract/change-log.ts";
 import type { Cursors, IndexIdentity, SyncState, SyncWindow } from "./sync-state.ts";
 
 type Part = "cursors" | "window" | "film" | "index";
 const PARTS: readonly Part[] = ["cursors", "window", "film", "index"];
 
+type Transaction = Parameters<Parameters<PrismaClient["$transaction"]>[0]>[0];
+/** Generous: a busy pool or a slow disk must not turn a state write into an error. */
+const TRANSACTION_OPTIONS = { maxWait: 30_000, timeout: 60_000 };
+
+/**
+ * A fencing token: the run that holds the lock named `lockName` wrote `token`
+ * into `<lockName>:owner` when it took the lock. A run that lost its lock
+ * finds another token there, and its state writes fail instead of landing.
+ */
+export interface OwnerFence {
+  lockName: string;
+  token: string;
+}
+
 /**
  * Keeps the sync state in `content.etl_state`, one row per key, under a
  * namespace (the index alias), so a reindex into a new index has its own.
- * Every write first passes `fence` (the run's lock check), so a run that lost
- * its lock cannot move state another run now owns.
+ * With a fence, every write runs in a transaction that first locks the
+ * owner row and checks the token: the next owner's claim waits for a write
+ * in progress, and every write after the claim fails.
  */
 export class StateStore {
-  constructor(
-    private readonly prisma: PrismaClient,
-    readonly namespace: string,
-    private readonly fence: () => Promise<void> = async () => {},
-  ) {}
+  private readonly prisma: PrismaClient;
+  readonly namespace: string;
+  private readonly fence: OwnerFence | null;
+
+  constructor(prisma: PrismaClient, namespace: string, fence: OwnerFence | null = null) {
+    this.prisma = prisma;
+    this.namespace = namespace;
+    this.fence = fence;
+  }
+
+  /** Records a new owner of `lockName` (call right after taking the lock); earlier owners' writes fail from now on. */
+  static async claim(prisma: PrismaClient, lockName: string): Promise<OwnerFence> {
+    const fence = { lockName, token: randomUUID() };
+    const value = { token: fence.token, since: new Date().toISOString() };
+    await prisma.etlState.upsert({ where: { name: ownerKey(lockName) }, create: { name: ownerKey(lockName), value }, update: { value } });
+    return fence;
+  }
 
   private key(part: Part): string {
     return `${this.namespace}:${part}`;
@@ -36,50 +65,62 @@ export class StateStore {
 
   /** Fixes a new window and rewinds the film cursor, together. */
   async beginWindow(window: SyncWindow): Promise<void> {
-    await this.fence();
-    await this.prisma.$transaction([this.upsert("window", window), this.upsert("film", { after: null })]);
+    await this.write(async (tx) => {
+      await this.upsert(tx, "window", window);
+      await this.upsert(tx, "film", { after: null });
+    });
   }
 
   async saveFilmCursor(after: string): Promise<void> {
-    await this.fence();
-    await this.upsert("film", { after });
+    await this.write((tx) => this.upsert(tx, "film", { after }));
   }
 
   /** The window is done: move the cursors and forget the window, together. */
   async finishWindow(cursors: Cursors): Promise<void> {
-    await this.fence();
-    await this.prisma.$transaction([
-      this.upsert("cursors", cursors),
-      this.prisma.etlState.deleteMany({ where: { name: { in: [this.key("window"), this.key("film")] } } }),
-    ]);
+    await this.write(async (tx) => {
+      await this.upsert(tx, "cursors", cursors);
+      await tx.etlState.deleteMany({ where: { name: { in: [this.key("window"), this.key("film")] } } });
+    });
   }
 
   /** Records which concrete index this state describes. */
   async recordIndex(index: IndexIdentity): Promise<void> {
-    await this.fence();
-    await this.upsert("index", index);
+    await this.write((tx) => this.upsert(tx, "index", index));
   }
 
   /** Forgets all progress, as for an index that is not the one the state described, and records the new one. */
   async startOver(index: IndexIdentity): Promise<void> {
-    await this.fence();
-    await this.prisma.$transaction([
-      this.prisma.etlState.deleteMany({ where: { name: { in: [this.key("cursors"), this.key("window"), this.key("film")] } } }),
-      this.upsert("index", index),
-    ]);
+    await this.write(async (tx) => {
+      await tx.etlState.deleteMany({ where: { name: { in: [this.key("cursors"), this.key("window"), this.key("film")] } } });
+      await this.upsert(tx, "index", index);
+    });
   }
 
   async clear(): Promise<void> {
-    await this.fence();
-    await this.prisma.etlState.deleteMany({ where: { name: { startsWith: `${this.namespace}:` } } });
+    await this.write((tx) => tx.etlState.deleteMany({ where: { name: { in: PARTS.map((part) => this.key(part)) } } }).then(() => {}));
   }
 
   /** Copies this namespace's cursors and index to another (after a reindex swaps the alias). */
   async copyTo(target: StateStore): Promise<void> {
     const state = await this.load();
-    await target.clear();
-    if (state.cursors) await target.upsert("cursors", state.cursors);
-    if (state.index) await target.upsert("index", state.index);
+    await target.write(async (tx) => {
+      await tx.etlState.deleteMany({ where: { name: { in: PARTS.map((part) => target.key(part)) } } });
+      if (state.cursors) await target.upsert(tx, "cursors", state.cursors);
+      if (state.index) await target.upsert(tx, "index", state.index);
+    });
+  }
+
+  /** Runs `work` in a transaction, after checking (and locking) the owner row when fenced. */
+  private async write(work: (tx: Transaction) => Promise<void>): Promise<void> {
+    const fence = this.fence;
+    await this.prisma.$transaction(async (tx) => {
+      if (fence) {
+        const rows = await tx.$queryRaw<Array<{ token: string | null }>>`
+          SELECT value->>'token' AS token FROM content.etl_state WHERE name = ${ownerKey(fence.lockName)} FOR UPDATE`;
+        if (rows[0]?.token !== fence.token) throw new LockLostError(fence.lockName, new Error("another run took the lock"));
+      }
+      await work(tx);
+    }, TRANSACTION_OPTIONS);
   }
 
   /** Every namespace that has state. */
@@ -110,12 +151,16 @@ export class StateStore {
     return (positions as LogCursor[]).reduce((min, c) => (compareLogCursors(c, min) < 0 ? c : min));
   }
 
-  private upsert(part: Part, value: unknown) {
+  private async upsert(tx: Transaction, part: Part, value: unknown): Promise<void> {
     const json = JSON.parse(JSON.stringify(value));
-    return this.prisma.etlState.upsert({
+    await tx.etlState.upsert({
       where: { name: this.key(part) },
       create: { name: this.key(part), value: json },
       update: { value: json },
     });
   }
+}
+
+function ownerKey(lockName: string): string {
+  return `${lockName}:owner`;
 }
