@@ -56,7 +56,7 @@ async function cycleUnderLock(app: App, control: SyncControl): Promise<CycleResu
   const lock = await app.guards.postgres(() => acquireAdvisoryLock(app.config.databaseUrl, alias));
   if (!lock) return { kind: "busy" };
   try {
-    await app.guards.elasticsearch((signal) => ensureIndex(app.elasticsearch, alias, signal));
+    await app.guards.elasticsearch((signal) => ensureIndex(app.engine, alias, signal));
     const store = new StateStore(app.prisma, alias, lock.assertHeld);
     const outcome = await runSyncCycle({ ...app, store, index: alias, assertLockHeld: lock.assertHeld }, control);
     return { kind: "done", outcome };
