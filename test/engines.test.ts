@@ -86,7 +86,7 @@ describe("the ETL on this engine", () => {
     const refused = await runCli([], etlEnv(target));
     expect(refused.code, refused.stderr).toBe(0);
     expect(warnings(refused.stderr).join("\n")).toMatch(/refused to restore the settings saved before a full load/);
-    expect(await mappingMeta(name)).toEqual(meta);
+    expect(await mappingMeta(name), refused.stderr).toEqual(meta);
     const next = await runCli([], etlEnv(target));
     expect(next.code, next.stderr).toBe(0);
     expect(warnings(next.stderr)).toEqual([]);
