@@ -5,6 +5,8 @@
 //
 // ENGINE_PORT (default 9200)  HTTP port on 127.0.0.1; data, log and pid file live in .engine/<port>/
 // ENGINE_HEAP (default 1g)    JVM heap (-Xms/-Xmx)
+// ENGINE_FLAVOR               elasticsearch (default: answers the Elasticsearch 8 client as Elasticsearch 8)
+//                             or opensearch (stock OpenSearch HTTP, no bridge)
 // ENGINE_START_TIMEOUT        seconds to wait for a green/yellow cluster (default 180)
 // ENGINE_JAVA_HOME / JAVA_HOME  JDK to run (else `java` on PATH)
 //
@@ -23,6 +25,8 @@ const MAIN_CLASS = "moviesetl.engine.EngineMain";
 
 const PORT = parsePort(process.env.ENGINE_PORT ?? "9200");
 const HEAP = process.env.ENGINE_HEAP || "1g";
+const FLAVOR = process.env.ENGINE_FLAVOR || "elasticsearch";
+if (FLAVOR !== "elasticsearch" && FLAVOR !== "opensearch") fail(`ENGINE_FLAVOR must be elasticsearch or opensearch, got "${FLAVOR}"`);
 const START_TIMEOUT_MS = Number(process.env.ENGINE_START_TIMEOUT || 180) * 1000;
 const HOME = path.join(ROOT, ".engine", String(PORT));
 const LOG = path.join(HOME, "engine.log");
@@ -55,6 +59,16 @@ async function health() {
 }
 
 const healthy = (status) => status === "green" || status === "yellow";
+
+/** The flavor of the engine answering on the port: the bridge sends Elastic's product header. */
+async function runningFlavor() {
+  try {
+    const res = await fetch(`${URL_BASE}/`, { signal: AbortSignal.timeout(2000) });
+    return res.headers.get("x-elastic-product") === "Elasticsearch" ? "elasticsearch" : "opensearch";
+  } catch {
+    return null;
+  }
+}
 
 function readPid() {
   try {
@@ -143,7 +157,9 @@ async function start() {
   const t0 = Date.now();
   const status = await health();
   if (healthy(status)) {
-    console.log(`engine: already running on ${URL_BASE} (${status})`);
+    const running = await runningFlavor();
+    if (running !== FLAVOR) fail(`an engine of flavor ${running} already runs on ${URL_BASE}; stop it first (ENGINE_FLAVOR=${FLAVOR} asked)`);
+    console.log(`engine: already running on ${URL_BASE} (${status}, ${running})`);
     return;
   }
   if (status) fail(`something answers on ${URL_BASE} with cluster status "${status}"; not starting another engine`);
@@ -158,7 +174,7 @@ async function start() {
     fs.mkdirSync(path.join(HOME, "tmp"), { recursive: true });
     fs.rmSync(PID_FILE, { force: true });
     const log = fs.openSync(LOG, "a");
-    fs.writeSync(log, `\n===== engine start ${new Date().toISOString()} port ${PORT} heap ${HEAP} =====\n`);
+    fs.writeSync(log, `\n===== engine start ${new Date().toISOString()} port ${PORT} heap ${HEAP} flavor ${FLAVOR} =====\n`);
     const args = [
       `-Xms${HEAP}`,
       `-Xmx${HEAP}`,
@@ -180,6 +196,8 @@ async function start() {
       String(PORT),
       "--home",
       HOME,
+      "--flavor",
+      FLAVOR,
       "--pid-file",
       PID_FILE,
     ];
@@ -195,7 +213,7 @@ async function start() {
     const s = await health();
     if (healthy(s)) {
       const pid = readPid() ?? child?.pid;
-      console.log(`engine: up on ${URL_BASE} (${s}, pid ${pid}) after ${((Date.now() - t0) / 1000).toFixed(1)} s; log ${path.relative(ROOT, LOG)}`);
+      console.log(`engine: ${FLAVOR} up on ${URL_BASE} (${s}, pid ${pid}) after ${((Date.now() - t0) / 1000).toFixed(1)} s; log ${path.relative(ROOT, LOG)}`);
       return;
     }
     const pid = child?.pid ?? existing;
@@ -254,7 +272,7 @@ async function status() {
 const command = process.argv[2];
 const commands = { start, stop, status };
 if (!commands[command]) {
-  console.error("usage: node scripts/engine.mjs start|stop|status   (env: ENGINE_PORT, ENGINE_HEAP)");
+  console.error("usage: node scripts/engine.mjs start|stop|status   (env: ENGINE_PORT, ENGINE_HEAP, ENGINE_FLAVOR)");
   process.exit(2);
 }
 await commands[command]();

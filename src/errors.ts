@@ -102,6 +102,33 @@ export class IndexWriteBlockedError extends EtlError {
 }
 
 /**
+ * The engine refused a request because the role lacks a privilege. Retrying
+ * cannot help; the message names what to grant and where.
+ */
+export class PermissionDeniedError extends EtlError {
+  readonly exitCode = ExitCode.config;
+  constructor(
+    readonly details: { engine: string; privilege: string; index?: string; request: string; reason: string },
+  ) {
+    super(permissionMessage(details));
+    this.name = "PermissionDeniedError";
+  }
+}
+
+/** The plain message of a missing privilege: what to grant, where, and what the engine said. */
+export function permissionMessage(details: { engine: string; privilege: string; index?: string; request: string; reason: string }): string {
+  const what = details.index
+    ? `the index privilege ${details.privilege} on ${details.index}`
+    : `the cluster privilege ${details.privilege}`;
+  const roleFile = details.engine === "opensearch" ? "the same actions in an OpenSearch role" : "k8s/elasticsearch-role.json";
+  return (
+    `${details.engine} refused ${details.request}: the credentials lack ${what}. ` +
+    `Grant it to the role of ELASTICSEARCH_API_KEY / ELASTICSEARCH_USERNAME (see ${roleFile}), then run again; ` +
+    `not retried (${details.reason})`
+  );
+}
+
+/**
  * One line for any error: Prisma's messages carry a code frame and source
  * paths, the engine client's a multi-line dump; keep only what says what failed.
  */

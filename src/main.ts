@@ -5,7 +5,7 @@ import { reindexCommand } from "./commands/reindex.ts";
 import { statusCommand } from "./commands/status.ts";
 import { syncCommand } from "./commands/sync.ts";
 import { verifyCommand } from "./commands/verify.ts";
-import { loadConfig, requestedLogFormat, secretsOf } from "./config.ts";
+import { loadConfig, requestedLogFormat, secretsOf, type Config } from "./config.ts";
 import { EtlError, ExitCode, describeError } from "./errors.ts";
 import { createLogger, scrubber } from "./log.ts";
 import { preflight } from "./preflight.ts";
@@ -14,32 +14,35 @@ const print = (line: string) => process.stdout.write(line + "\n");
 
 async function main(argv: string[]): Promise<number> {
   let args: CliArgs;
-  let app: App;
+  let config: Config;
   try {
     args = parseCliArgs(argv);
     if (args.command === "help") {
       print(USAGE);
       return ExitCode.ok;
     }
-    app = createApp(loadConfig(process.env, args.overrides));
+    config = loadConfig(process.env, args.overrides);
   } catch (error) {
     return reportStartupError(error);
   }
 
-  const shutdown = installShutdown(app.log, app.config.shutdownTimeoutS);
+  const log = createLogger({ level: config.logLevel, format: config.logFormat, secrets: secretsOf(config) });
+  const shutdown = installShutdown(log, config.shutdownTimeoutS);
+  let app: App | undefined;
   try {
+    app = await createApp(config, log);
     const code = await run(app, args, shutdown);
     return shutdown.signalExitCode() ?? code;
   } catch (error) {
     if (error instanceof EtlError) {
-      app.log.error(error.message, { exitCode: error.exitCode });
+      log.error(error.message, { exitCode: error.exitCode });
       return error.exitCode;
     }
-    app.log.error(`unexpected error: ${describeError(error)}`, { stack: (error as Error)?.stack });
+    log.error(`unexpected error: ${describeError(error)}`, { stack: (error as Error)?.stack });
     return ExitCode.internal;
   } finally {
     shutdown.dispose();
-    await app.close();
+    await app?.close();
   }
 }
 

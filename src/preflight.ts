@@ -3,13 +3,13 @@ import { ConfigError, describeError } from "./errors.ts";
 
 /**
  * Checks, before any command creates or writes anything, that the database
- * and the engine answer and that the catalogue carries the ETL's migrations.
- * What the user must fix becomes a ConfigError (exit 2) naming the fix; a
- * service that stays down surfaces from the retry policy (exit 3).
+ * answers and carries the ETL's migrations (the engine answered already:
+ * `createApp` asked it what it is). What the user must fix becomes a
+ * ConfigError (exit 2) naming the fix; a service that stays down surfaces
+ * from the retry policy (exit 3).
  */
 export async function preflight(app: App): Promise<void> {
   await checkCatalogue(app);
-  await checkEngine(app);
 }
 
 const FIXABLE_CONNECTION_ERRORS: Record<string, string> = {
@@ -40,22 +40,6 @@ async function checkCatalogue(app: App): Promise<void> {
   }
   if (!tables.state) {
     throw new ConfigError(["DATABASE_URL: the catalogue lacks the ETL's tables (content.etl_state): apply the migrations with npm run db:migrate"]);
-  }
-}
-
-async function checkEngine(app: App): Promise<void> {
-  try {
-    await app.guards.elasticsearch((signal) => app.elasticsearch.info(undefined, { signal }));
-  } catch (error) {
-    const status = (error as { meta?: { statusCode?: number } }).meta?.statusCode;
-    if (status === 401) {
-      throw new ConfigError([
-        `ELASTICSEARCH_URL refused the credentials (${describeError(error)}): check ELASTICSEARCH_API_KEY or ELASTICSEARCH_USERNAME/PASSWORD`,
-      ]);
-    }
-    // 403: a least-privilege role may not read the cluster's banner; the writes are what matter.
-    if (status === 403) return;
-    throw error;
   }
 }
 

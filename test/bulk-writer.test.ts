@@ -1,15 +1,19 @@
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { writeBulk } from "../src/load/bulk-writer.ts";
 import { createIndex } from "../src/load/index-admin.ts";
-import { ELASTICSEARCH_URL, dropIndices, engineClient, uniqueIndexName } from "./support/engine.ts";
+import type { Engine } from "../src/load/engine.ts";
+import { ELASTICSEARCH_URL, countDocuments, dropIndices, engineRequest, indexExists, openEngine, uniqueIndexName } from "./support/engine.ts";
 import { TcpProxy } from "./support/tcp-proxy.ts";
 
 /** The bulk writer against the real engine: per-item outcomes, never a throw for an item. */
 describe("bulk writes", () => {
-  const client = engineClient();
+  let client: Engine;
   const alias = uniqueIndexName("bulk_test");
+  beforeAll(async () => {
+    client = await openEngine();
+  });
   afterAll(async () => {
-    await client.close();
+    await client?.close();
     await dropIndices(alias);
   });
 
@@ -27,7 +31,7 @@ describe("bulk writes", () => {
       [false, 404, "index_not_found_exception"],
       [false, 404, "index_not_found_exception"],
     ]);
-    expect(await client.indices.exists({ index: alias })).toBe(false);
+    expect(await indexExists(alias)).toBe(false);
   });
 
   it("a delete of a document that is not there is done; a document the mapping refuses is a terminal failure", async () => {
@@ -63,7 +67,7 @@ describe("bulk writes", () => {
     const upstream = new URL(ELASTICSEARCH_URL);
     const proxy = new TcpProxy(upstream.hostname, Number(upstream.port || 9200));
     await proxy.start();
-    const viaProxy = engineClient(`http://127.0.0.1:${proxy.port}`);
+    const viaProxy = await openEngine(`http://127.0.0.1:${proxy.port}`);
     try {
       const outcomes = await writeBulk(viaProxy, index, actions, { maxBytes: 8 * 1024 });
       expect(outcomes.every((o) => o.ok)).toBe(true);
@@ -72,7 +76,7 @@ describe("bulk writes", () => {
       await viaProxy.close();
       await proxy.cut();
     }
-    await client.indices.refresh({ index });
-    expect((await client.count({ index })).count).toBe(40);
+    await engineRequest("POST", `/${index}/_refresh`);
+    expect(await countDocuments(index)).toBe(40);
   });
 });

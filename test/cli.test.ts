@@ -2,10 +2,8 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ExitCode } from "../src/errors.ts";
 import { createTestDatabase, type TestDatabase } from "./support/database.ts";
-import { ELASTICSEARCH_URL, dropIndices, uniqueIndexName } from "./support/engine.ts";
+import { dropIndices, uniqueIndexName } from "./support/engine.ts";
 import { etlEnv, expectIndexEqualsCatalogue, logMessages, runCli, startCli, type EtlTarget } from "./support/etl.ts";
-
-const ES = ELASTICSEARCH_URL;
 
 async function waitFor(check: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -133,43 +131,5 @@ describe("running for real", () => {
     expect(result.code, result.stderr).toBe(0);
     expect(result.stderr).toMatch(/"msg":"sync finished"/);
     await expectIndexEqualsCatalogue(target);
-  });
-
-  it("reindex builds a new index, swaps the alias atomically and keeps the old one", async () => {
-    const before = await fetch(`${ES}/_alias/${target.index}`).then((r) => r.json() as Promise<Record<string, any>>);
-    const oldIndices = Object.keys(before);
-    expect(oldIndices).toHaveLength(1);
-    // The state an earlier, interrupted reindex left behind must not outlive this one.
-    const abandoned = `${target.index}_20200101t000000000z:cursors`;
-    await pool.query("INSERT INTO content.etl_state (name, value) VALUES ($1, $2)", [
-      abandoned,
-      JSON.stringify({ tables: {}, log: { txid: "1", seq: "0" } }),
-    ]);
-    // A reader polls through the alias the whole time: it must never see a partial index.
-    let reading = true;
-    const seen: number[] = [];
-    const reader = (async () => {
-      while (reading) {
-        const response = await fetch(`${ES}/${target.index}/_count`).then((r) => r.json() as Promise<Record<string, any>>);
-        seen.push(response.count);
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
-    })();
-    const result = await runCli(["reindex"], etlEnv(target, { ETL_BATCH_SIZE: "200" }));
-    reading = false;
-    await reader;
-    expect(result.code, result.stderr).toBe(0);
-    expect(seen.length).toBeGreaterThan(5);
-    expect(Math.min(...seen)).toBe(1500);
-    expect((await pool.query("SELECT 1 FROM content.etl_state WHERE name = $1", [abandoned])).rowCount).toBe(0);
-    const after = await fetch(`${ES}/_alias/${target.index}`).then((r) => r.json() as Promise<Record<string, any>>);
-    const newIndices = Object.keys(after);
-    expect(newIndices).toHaveLength(1);
-    expect(newIndices[0]).not.toBe(oldIndices[0]);
-    const old = await fetch(`${ES}/${oldIndices[0]}/_count`).then((r) => r.json() as Promise<Record<string, any>>);
-    expect(old.count).toBe(1500);
-    await expectIndexEqualsCatalogue(target);
-    const sync = await runCli([], etlEnv(target));
-    expect(sync.stderr).toMatch(/"written":0,"deleted":0/);
   });
 });

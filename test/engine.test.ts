@@ -6,7 +6,7 @@ import { readFileSync } from "node:fs";
 
 import { Client, errors } from "@elastic/elasticsearch";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ELASTICSEARCH_URL } from "./support/engine.ts";
+import { ELASTICSEARCH_URL, engineMode, engineRequest } from "./support/engine.ts";
 
 const node = ELASTICSEARCH_URL;
 const indexDefinition = JSON.parse(readFileSync(new URL("../src/load/movies-index.json", import.meta.url), "utf8")) as {
@@ -81,7 +81,10 @@ async function ids(target: string, query: Record<string, unknown>): Promise<stri
   return res.hits.hits.map((h) => h._source!.id);
 }
 
-describe("search engine via @elastic/elasticsearch", { timeout: 30_000 }, () => {
+// The bridge is what this file tests: against stock OpenSearch (ENGINE_FLAVOR=opensearch) it has nothing to check.
+const bridged = (await engineMode()) === "bridged";
+
+describe.skipIf(!bridged)("search engine via @elastic/elasticsearch", { timeout: 30_000 }, () => {
   beforeAll(async () => {
     await client.cluster.health({ wait_for_status: "yellow", timeout: "30s" });
   });
@@ -95,6 +98,41 @@ describe("search engine via @elastic/elasticsearch", { timeout: 30_000 }, () => 
     const res = await client.info({}, { meta: true });
     expect(res.headers["x-elastic-product"]).toBe("Elasticsearch");
     expect(res.body.cluster_name).toBe("movies-etl-engine");
+  });
+
+  it("answers GET / as Elasticsearch 8 does (the ETL detects the distribution from it)", async () => {
+    const info = await client.info();
+    expect(info.version.number).toMatch(/^8\./);
+    expect(info.version.build_flavor).toBe("default");
+    expect((info.version as unknown as Record<string, unknown>).distribution).toBeUndefined();
+    expect(info.tagline).toBe("You Know, for Search");
+  });
+
+  it("refuses compatible-with versions other than 7 and 8 as Elasticsearch 8 does, and takes plain JSON", async () => {
+    const vendor = (version: number) => `application/vnd.elasticsearch+json; compatible-with=${version}`;
+    const send = (headers: Record<string, string>, body?: string) =>
+      fetch(`${node}/_count`, { method: body ? "POST" : "GET", headers, body }).then(async (r) => ({ status: r.status, body: (await r.json()) as Record<string, any> }));
+
+    const nine = await send({ accept: vendor(9), "content-type": vendor(9) }, "{}");
+    expect(nine.status).toBe(400);
+    expect(nine.body.error.type).toBe("media_type_header_exception");
+    expect(nine.body.error.reason).toBe("Invalid media-type value on headers [Accept, Content-Type]");
+    expect(nine.body.error.caused_by.reason).toMatch(/^Accept version must be either version 8 or 7, but found 9\./);
+    expect((await send({ accept: vendor(9) })).status).toBe(400);
+    // With a body, both headers carry the same version, or neither does.
+    expect((await send({ accept: "application/json", "content-type": vendor(8) }, "{}")).status).toBe(400);
+    expect((await send({ accept: vendor(7), "content-type": vendor(8) }, "{}")).status).toBe(400);
+
+    expect((await send({ accept: vendor(8), "content-type": vendor(8) }, "{}")).status).toBe(200);
+    expect((await send({ accept: vendor(7), "content-type": vendor(7) }, "{}")).status).toBe(200);
+    expect((await send({ accept: `${vendor(8)},text/plain` })).status).toBe(200);
+    expect((await send({ accept: "application/json", "content-type": "application/json" }, "{}")).status).toBe(200);
+    expect((await send({})).status).toBe(200);
+  });
+
+  it("takes request bodies up to Elasticsearch's default http.max_content_length, 100mb", async () => {
+    const { body } = await engineRequest("GET", "/_nodes/_local/settings?filter_path=nodes.*.settings.http.max_content_length");
+    expect(Object.values(body.nodes as Record<string, any>)[0].settings.http.max_content_length).toBe("100mb");
   });
 
   it("creates the index from src/load/movies-index.json", async () => {

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ExitCode } from "../src/errors.ts";
 import { Catalogue } from "./support/catalogue.ts";
 import { createEmptyTestDatabase, createTestDatabase, testDatabaseUrl, type TestDatabase } from "./support/database.ts";
-import { engineClient, uniqueIndexName } from "./support/engine.ts";
+import { indexExists, uniqueIndexName } from "./support/engine.ts";
 import { etlEnv, logEntries, runCli, type ProcessResult } from "./support/etl.ts";
 
 /**
@@ -29,15 +29,6 @@ describe("start-up errors", () => {
     expect(line).not.toMatch(/\n|\.ts:\d|→|at .*\(/);
     expect(Object.keys(errors[0]!)).not.toContain("stack");
     return line;
-  }
-
-  async function indexExists(index: string): Promise<boolean> {
-    const client = engineClient();
-    try {
-      return await client.indices.exists({ index });
-    } finally {
-      await client.close();
-    }
   }
 
   it("a database that does not exist: exit 2, naming it", async () => {

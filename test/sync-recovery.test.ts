@@ -2,7 +2,7 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Catalogue } from "./support/catalogue.ts";
 import { createTestDatabase, type TestDatabase } from "./support/database.ts";
-import { dropIndices, engineClient, uniqueIndexName } from "./support/engine.ts";
+import { concreteIndices, deleteDocument, deleteIndices, dropIndices, engineRequest, uniqueIndexName } from "./support/engine.ts";
 import { etlEnv, expectIndexEqualsCatalogue, logEntries, logMessages, runCli, startCli, type EtlTarget } from "./support/etl.ts";
 import { waitFor } from "./support/wait.ts";
 
@@ -25,22 +25,6 @@ describe("recovering from what happens around a run", () => {
     return { db, target, catalogue };
   }
 
-  const concreteIndices = async (alias: string): Promise<string[]> => {
-    const client = engineClient();
-    try {
-      return Object.keys(await client.indices.getAlias({ name: alias }).catch(() => ({})));
-    } finally {
-      await client.close();
-    }
-  };
-  const deleteIndices = async (indices: string[]) => {
-    const client = engineClient();
-    try {
-      for (const index of indices) await client.indices.delete({ index });
-    } finally {
-      await client.close();
-    }
-  };
   const filmCursorSaved = (catalogue: Catalogue, target: EtlTarget) => async () =>
     (await catalogue.query("SELECT 1 FROM content.etl_state WHERE name = $1 AND value->>'after' IS NOT NULL", [`${target.index}:film`]))
       .length === 1;
@@ -62,10 +46,8 @@ describe("recovering from what happens around a run", () => {
     await expectIndexEqualsCatalogue(target);
 
     // A document lost behind the ETL's back: the counts disagree, and status says so.
-    const client = engineClient();
     const film = (await catalogue.one<{ id: string }>("SELECT id FROM content.film_work ORDER BY id LIMIT 1")).id;
-    await client.delete({ index: target.index, id: film, refresh: true });
-    await client.close();
+    await deleteDocument(target.index, film);
     const after = await runCli(["status", "--json"], etlEnv(target));
     expect(JSON.parse(after.stdout).warnings.join("\n")).toMatch(/the index holds 199 documents but the catalogue has 200 films/);
   });
@@ -74,9 +56,7 @@ describe("recovering from what happens around a run", () => {
     const { target } = await freshTarget(150, 52);
     expect((await runCli([], etlEnv(target))).code).toBe(0);
     const [old] = await concreteIndices(target.index);
-    const client = engineClient();
-    await client.indices.deleteAlias({ index: old!, name: target.index });
-    await client.close();
+    await engineRequest("DELETE", `/${old}/_alias/${target.index}`);
 
     const rerun = await runCli([], etlEnv(target));
     expect(rerun.code, rerun.stderr).toBe(0);

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ExitCode } from "../src/errors.ts";
 import { createTestDatabase, type TestDatabase } from "./support/database.ts";
-import { dropIndices, engineClient, uniqueIndexName } from "./support/engine.ts";
+import { deleteDocument, dropIndices, indexDocument, putSettings, uniqueIndexName, updateDocument } from "./support/engine.ts";
 import { etlEnv, expectIndexEqualsCatalogue, logEntries, runCli, type EtlTarget } from "./support/etl.ts";
 import { Catalogue } from "./support/catalogue.ts";
 
@@ -36,19 +36,12 @@ describe("full sync and verify", () => {
   });
 
   it("verify lists what is missing, extra or different, with ids, and exits non-zero", async () => {
-    const client = engineClient();
     const ids = [...(await expectIndexEqualsCatalogue(target)).keys()].sort();
     const [missing, different] = [ids[10]!, ids[20]!];
     const extra = "00000000-0000-4000-8000-000000000000";
-    await client.delete({ index: target.index, id: missing, refresh: true });
-    await client.update({ index: target.index, id: different, doc: { title: "tampered", genres: [] }, refresh: true });
-    await client.index({
-      index: target.index,
-      id: extra,
-      refresh: true,
-      document: { id: extra, title: "not in the catalogue", imdb_rating: null, description: null, genres: [] },
-    });
-    await client.close();
+    await deleteDocument(target.index, missing);
+    await updateDocument(target.index, different, { title: "tampered", genres: [] });
+    await indexDocument(target.index, extra, { id: extra, title: "not in the catalogue", imdb_rating: null, description: null, genres: [] });
 
     const verify = await runCli(["verify"], etlEnv(target));
     expect(verify.code).toBe(ExitCode.differs);
@@ -101,8 +94,7 @@ describe("verify and sync facing odd answers", () => {
     await catalogue.query("UPDATE content.film_work SET rating = 5 WHERE rating = 'NaN'::float8");
     await catalogue.query("UPDATE content.film_work SET title = 'while blocked', modified = now() WHERE id = (SELECT id FROM content.film_work ORDER BY id DESC LIMIT 1)");
     await catalogue.close();
-    const client = engineClient();
-    await client.indices.putSettings({ index: target.index, settings: { "index.blocks.write": true } });
+    await putSettings(target.index, { "index.blocks.write": true });
     try {
       const blocked = await runCli([], etlEnv(target, { ETL_RETRY_MAX_ATTEMPTS: "1" }));
       expect(blocked.code).toBe(ExitCode.unavailable);
@@ -110,8 +102,7 @@ describe("verify and sync facing odd answers", () => {
       expect(message).toMatch(/refuses writes: cluster_block_exception/);
       expect(message).not.toMatch(/rejected/);
     } finally {
-      await client.indices.putSettings({ index: target.index, settings: { "index.blocks.write": false } });
-      await client.close();
+      await putSettings(target.index, { "index.blocks.write": false });
     }
     expect((await runCli([], etlEnv(target))).code).toBe(0);
     await expectIndexEqualsCatalogue(target);

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Catalogue } from "./support/catalogue.ts";
 import { createTestDatabase, type TestDatabase } from "./support/database.ts";
-import { dropIndices, engineClient, uniqueIndexName } from "./support/engine.ts";
+import { dropIndices, engineRequest, uniqueIndexName } from "./support/engine.ts";
 import { etlEnv, expectIndexEqualsCatalogue, logEntries, logMessages, runCli, startCli, type EtlTarget, type RunningCli } from "./support/etl.ts";
 import { freePort } from "./support/ports.ts";
 import { parseMetrics, sampleValue } from "./support/prometheus.ts";
@@ -37,13 +37,8 @@ describe("--watch wakes on change and serves metrics", () => {
 
   const cyclesFinished = () => logEntries(watcher.stderr()).filter((entry) => entry.msg === "sync finished").length;
   const titleInIndex = async (id: string): Promise<string | undefined> => {
-    const client = engineClient();
-    try {
-      const response = await client.get<{ title: string }>({ index: target.index, id, realtime: true });
-      return response._source?.title;
-    } finally {
-      await client.close();
-    }
+    const { body } = await engineRequest("GET", `/${target.index}/_doc/${id}`, undefined, { allow: [404] });
+    return body?._source?.title;
   };
   const firstFilm = async (offset: number) =>
     (await catalogue.one<{ id: string }>("SELECT id FROM content.film_work ORDER BY id OFFSET $1 LIMIT 1", [offset])).id;

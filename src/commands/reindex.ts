@@ -1,8 +1,10 @@
 import type { App } from "../app.ts";
 import { acquireAdvisoryLock } from "../db/advisory-lock.ts";
 import { ExitCode, IndexDiffersError } from "../errors.ts";
+import { replicasConfigurable } from "../load/engine-quirks.ts";
 import {
   countDocuments,
+  flatSettings,
   createIndex,
   identifyIndex,
   isVersionedIndexOf,
@@ -22,7 +24,7 @@ import { logSummary } from "../sync/summary.ts";
  * old index until that call; the old index stays for rollback.
  */
 export async function reindexCommand(app: App, control: SyncControl): Promise<ExitCode> {
-  const { config, log, guards, elasticsearch: es } = app;
+  const { config, log, guards, engine: es } = app;
   const alias = config.elasticsearch.index;
   const lock = await waitForLock(app, control, alias);
   if (!lock) return ExitCode.ok;
@@ -49,7 +51,7 @@ export async function reindexCommand(app: App, control: SyncControl): Promise<Ex
       return ExitCode.ok;
     }
 
-    const replicas = await previousReplicas(app, previous?.indices[0]);
+    const replicas = replicasConfigurable(es.info) ? await previousReplicas(app, previous?.indices[0]) : null;
     if (replicas !== null) {
       await guards.elasticsearch((signal) => putIndexSettings(es, index, { number_of_replicas: replicas }, signal));
     }
@@ -100,9 +102,7 @@ async function waitForLock(app: App, control: SyncControl, alias: string) {
 
 async function previousReplicas(app: App, previous: string | undefined): Promise<number | null> {
   if (!previous) return null;
-  const settings = await app.guards.elasticsearch((signal) =>
-    app.elasticsearch.indices.getSettings({ index: previous, name: "index.number_of_replicas" }, { signal }),
-  );
-  const value = Object.values(settings)[0]?.settings?.index?.number_of_replicas;
+  const settings = await app.guards.elasticsearch((signal) => flatSettings(app.engine, previous, "index.number_of_replicas", signal));
+  const value = Object.values(settings)[0]?.["index.number_of_replicas"];
   return value === undefined ? null : Number(value);
 }

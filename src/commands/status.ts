@@ -2,7 +2,7 @@ import type { App } from "../app.ts";
 import type { SourceTable } from "../config.ts";
 import { ExitCode } from "../errors.ts";
 import { changeLogInstalled } from "../extract/change-log.ts";
-import { countDocuments, identifyIndex, resolveIndex } from "../load/index-admin.ts";
+import { checkDefinition, countDocuments, definitionWarning, identifyIndex, resolveIndex, type DefinitionCheck } from "../load/index-admin.ts";
 import { StateStore } from "../state/state-store.ts";
 import { measureBacklog } from "../sync/backlog.ts";
 
@@ -25,12 +25,15 @@ export async function statusCommand(app: App, options: { json: boolean; print(li
   });
   const logPending = backlog.pending.change_log ?? null;
   const films = await guards.postgres(() => prisma.filmWork.count());
-  const target = await guards.elasticsearch((signal) => resolveIndex(app.elasticsearch, alias, signal));
-  const documents = target ? await guards.elasticsearch((signal) => countDocuments(app.elasticsearch, alias, signal)) : null;
-  const identity = target ? await guards.elasticsearch((signal) => identifyIndex(app.elasticsearch, alias, signal)) : null;
-  const warnings = statusWarnings({ synced: state.cursors !== null, inProgress: state.window !== null, documents, films, saved: state.index, identity });
+  const { engine } = app;
+  const target = await guards.elasticsearch((signal) => resolveIndex(engine, alias, signal));
+  const documents = target ? await guards.elasticsearch((signal) => countDocuments(engine, alias, signal)) : null;
+  const identity = target ? await guards.elasticsearch((signal) => identifyIndex(engine, alias, signal)) : null;
+  const definition = identity ? await guards.elasticsearch((signal) => checkDefinition(engine, alias, signal)) : null;
+  const warnings = statusWarnings({ alias, synced: state.cursors !== null, inProgress: state.window !== null, documents, films, saved: state.index, identity, definition });
 
   const status = {
+    engine: engine.info,
     index: alias,
     indices: target?.indices ?? [],
     documents,
@@ -40,12 +43,14 @@ export async function statusCommand(app: App, options: { json: boolean; print(li
     windowInProgress: state.window ? { fullLoad: state.window.fullLoad, filmAfter: state.filmAfter } : null,
     tables,
     changeLog: logInstalled ? { installed: true, pending: logPending } : { installed: false },
+    definition,
     warnings,
   };
   if (options.json) {
     options.print(JSON.stringify(status));
     return ExitCode.ok;
   }
+  options.print(`engine      ${engine.info.distribution} ${engine.info.version}${engine.info.serverless ? " (serverless)" : ""}`);
   options.print(`index       ${alias} -> ${status.indices.join(", ") || "(missing)"}  documents: ${documents ?? "-"}`);
   options.print(`catalogue   films: ${films}`);
   options.print(
@@ -66,6 +71,8 @@ export async function statusCommand(app: App, options: { json: boolean; print(li
 }
 
 function statusWarnings(facts: {
+  alias: string;
+  definition: DefinitionCheck | null;
   synced: boolean;
   inProgress: boolean;
   documents: number | null;
@@ -74,6 +81,7 @@ function statusWarnings(facts: {
   identity: { name: string; uuid: string } | null;
 }): string[] {
   const warnings: string[] = [];
+  if (facts.definition && !facts.definition.current) warnings.push(definitionWarning(facts.alias, facts.definition));
   if (facts.saved && facts.identity && facts.saved.uuid !== facts.identity.uuid) {
     warnings.push(`the index behind the alias (${facts.identity.name}) is not the one the saved state belongs to; the next sync loads it in full`);
   }

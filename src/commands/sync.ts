@@ -93,7 +93,7 @@ async function cycleUnderLock(app: App, control: SyncControl, metrics: SyncMetri
   if (!lock) return { kind: "busy" };
   try {
     const fence = await app.guards.postgres(() => StateStore.claim(app.prisma, alias));
-    await app.guards.elasticsearch((signal) => ensureIndex(app.elasticsearch, alias, signal));
+    await app.guards.elasticsearch((signal) => ensureIndex(app.engine, alias, signal));
     const store = new StateStore(app.prisma, alias, fence);
     const outcome = await runSyncCycle(
       {

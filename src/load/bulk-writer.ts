@@ -1,5 +1,6 @@
-import type { Client } from "@elastic/elasticsearch";
 import { isTransientHttpStatus } from "../resilience/transient.ts";
+import { path, type Engine } from "./engine.ts";
+import { needs } from "./privileges.ts";
 
 /** One change to the index: a film document to (re)write, or a film to remove. */
 export type IndexAction = { kind: "index"; id: string; document: string } | { kind: "delete"; id: string };
@@ -31,37 +32,38 @@ export interface BulkOptions {
  * means is the caller's job. A failed request (connection, 5xx) does throw.
  */
 export async function writeBulk(
-  client: Client,
+  engine: Engine,
   index: string,
   actions: IndexAction[],
   options: BulkOptions,
 ): Promise<ItemOutcome[]> {
   const outcomes: ItemOutcome[] = [];
   for (const chunk of chunkByBytes(actions, options.maxBytes)) {
-    outcomes.push(...(await sendChunk(client, index, chunk, options)));
+    outcomes.push(...(await sendChunk(engine, index, chunk, options)));
   }
   return outcomes;
 }
 
-async function sendChunk(client: Client, index: string, actions: IndexAction[], options: BulkOptions): Promise<ItemOutcome[]> {
+async function sendChunk(engine: Engine, index: string, actions: IndexAction[], options: BulkOptions): Promise<ItemOutcome[]> {
   if (actions.length === 0) return [];
   // The documents arrive as JSON text from SQL: sending them as-is through the
   // transport avoids a parse and a re-serialise of every document.
-  const response = await client.transport.request<BulkResponseShape>(
+  const response = await engine.request<BulkResponseShape>(
     {
       method: "POST",
-      path: `/${encodeURIComponent(index)}/_bulk`,
+      path: path(index, "_bulk"),
       querystring: {
         filter_path: "items.*.status,items.*.error",
         ...(options.requireAlias ? { require_alias: "true" } : {}),
       },
       // A Buffer (memory outside the JS heap, freed with the request) rather
       // than one large string, which would wait in old space for a full GC.
-      bulkBody: Buffer.concat(actions.map((action) => Buffer.from(toNdjson(action)))),
+      ndjson: Buffer.concat(actions.map((action) => Buffer.from(toNdjson(action)))),
     },
-    { signal: options.signal },
+    needs("write", index),
+    options.signal,
   );
-  return outcomesOf(actions, response);
+  return outcomesOf(actions, response.body);
 }
 
 interface BulkResponseShape {

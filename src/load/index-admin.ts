@@ -1,9 +1,59 @@
+import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
-import type { Client } from "@elastic/elasticsearch";
+import { path, type Engine } from "./engine.ts";
+import { creationSettings } from "./engine-quirks.ts";
+import { DEFINITION_KEY, readMeta } from "./index-meta.ts";
+import { INDEX_PRIVILEGES, needs } from "./privileges.ts";
+
+export interface IndexDefinition {
+  settings: Record<string, unknown>;
+  mappings: Record<string, unknown>;
+}
 
 /** The index settings and mappings, kept as data beside this module. */
-export function indexDefinition(): { settings: Record<string, unknown>; mappings: Record<string, unknown> } {
+export function indexDefinition(): IndexDefinition {
   return JSON.parse(readFileSync(new URL("./movies-index.json", import.meta.url), "utf8"));
+}
+
+/**
+ * A short hash of the definition (canonical JSON: keys sorted), kept in the
+ * mapping's `_meta` of every index the ETL creates. An index whose hash differs
+ * was built from another definition and keeps its old analysis until rebuilt.
+ */
+export function definitionHash(definition: IndexDefinition = indexDefinition()): string {
+  return createHash("sha256").update(canonicalJson(definition)).digest("hex").slice(0, 16);
+}
+
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
+  if (value && typeof value === "object") {
+    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([key, item]) => `${JSON.stringify(key)}:${canonicalJson(item)}`).join(",")}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/** Whether the live index was built from the definition file; `found` is null for an index from before the hash. */
+export interface DefinitionCheck {
+  current: boolean;
+  expected: string;
+  found: string | null;
+}
+
+export async function checkDefinition(engine: Engine, index: string, signal?: AbortSignal): Promise<DefinitionCheck> {
+  const meta = await readMeta(engine, index, signal);
+  const found = typeof meta[DEFINITION_KEY] === "string" ? (meta[DEFINITION_KEY] as string) : null;
+  const expected = definitionHash();
+  return { current: found === expected, expected, found };
+}
+
+/** The warning `status` and every sync give for an index built from another definition. */
+export function definitionWarning(index: string, check: DefinitionCheck): string {
+  const built = check.found ? `from another definition (${check.found})` : "before the definition was recorded";
+  return (
+    `the index behind ${index} was built ${built}, not from src/load/movies-index.json (${check.expected}): ` +
+    "its analysis and mappings stay as they were until it is rebuilt: run `reindex`"
+  );
 }
 
 /** `movies` -> `movies_20261129t101500123z`: the concrete index behind the alias. */
@@ -24,20 +74,36 @@ export interface IndexIdentity {
 }
 
 /** Null when nothing answers to `name`; an error when an alias points at several indices. */
-export async function identifyIndex(client: Client, name: string, signal?: AbortSignal): Promise<IndexIdentity | null> {
-  const response = await client.indices.getSettings(
-    { index: name, name: "index.uuid", flat_settings: true, ignore_unavailable: true, allow_no_indices: true },
-    { signal },
-  );
-  const entries = Object.entries(response);
+export async function identifyIndex(engine: Engine, name: string, signal?: AbortSignal): Promise<IndexIdentity | null> {
+  const settings = await flatSettings(engine, name, "index.uuid", signal);
+  const entries = Object.entries(settings);
   if (entries.length === 0) return null;
   if (entries.length > 1) {
     throw new Error(`${name} points at ${entries.length} indices (${entries.map(([index]) => index).join(", ")}); the ETL writes to exactly one`);
   }
-  const [index, body] = entries[0]!;
-  const uuid = (body.settings as Record<string, unknown> | undefined)?.["index.uuid"];
+  const [index, values] = entries[0]!;
+  const uuid = values["index.uuid"];
   if (typeof uuid !== "string") throw new Error(`${index} has no index.uuid setting`);
   return { name: index, uuid };
+}
+
+/** Settings of every index behind `name`, flat (`index.refresh_interval`); `{}` when nothing answers to it. */
+export async function flatSettings(
+  engine: Engine,
+  name: string,
+  setting: string,
+  signal?: AbortSignal,
+): Promise<Record<string, Record<string, unknown>>> {
+  const { body } = await engine.request<Record<string, { settings?: Record<string, unknown> }>>(
+    {
+      method: "GET",
+      path: path(name, "_settings", setting),
+      querystring: { flat_settings: true, ignore_unavailable: true, allow_no_indices: true },
+    },
+    needs("metadata", name),
+    signal,
+  );
+  return Object.fromEntries(Object.entries(body).map(([index, value]) => [index, value.settings ?? {}]));
 }
 
 export interface IndexTarget {
@@ -47,39 +113,39 @@ export interface IndexTarget {
   indices: string[];
 }
 
-export async function resolveIndex(client: Client, name: string, signal?: AbortSignal): Promise<IndexTarget | null> {
-  const exists = await client.indices.exists({ index: name }, { signal });
-  if (!exists) return null;
-  const response = await client.indices.get({ index: name }, { signal });
-  return { name, indices: Object.keys(response) };
+export async function resolveIndex(engine: Engine, name: string, signal?: AbortSignal): Promise<IndexTarget | null> {
+  const { status, body } = await engine.request<Record<string, unknown>>(
+    { method: "GET", path: path(name, "_alias"), ignore: [404] },
+    needs("metadata", name),
+    signal,
+  );
+  if (status === 404) return null;
+  return { name, indices: Object.keys(body) };
 }
 
-/** Creates a concrete index from the definition, optionally behind an alias. */
-export async function createIndex(
-  client: Client,
-  index: string,
-  options: { alias?: string; signal?: AbortSignal } = {},
-): Promise<void> {
+/** Creates a concrete index from the definition (settings this engine accepts), optionally behind an alias. */
+export async function createIndex(engine: Engine, index: string, options: { alias?: string; signal?: AbortSignal } = {}): Promise<void> {
   const definition = indexDefinition();
-  await client.indices.create(
+  const privilege = options.alias
+    ? { privilege: `${INDEX_PRIVILEGES.createIndex}, ${INDEX_PRIVILEGES.aliases}`, index: `${index}, ${options.alias}` }
+    : needs("createIndex", index);
+  await engine.request(
     {
-      index,
-      settings: definition.settings,
-      mappings: definition.mappings,
-      aliases: options.alias ? { [options.alias]: {} } : undefined,
+      method: "PUT",
+      path: path(index),
+      body: {
+        settings: creationSettings(engine.info, definition.settings),
+        mappings: { ...definition.mappings, _meta: { [DEFINITION_KEY]: definitionHash(definition) } },
+        ...(options.alias ? { aliases: { [options.alias]: {} } } : {}),
+      },
     },
-    { signal: options.signal },
+    privilege,
+    options.signal,
   );
 }
 
 /** Points `alias` at `index` and away from every other index, in one atomic call. */
-export async function swapAlias(
-  client: Client,
-  alias: string,
-  index: string,
-  previous: IndexTarget | null,
-  signal?: AbortSignal,
-): Promise<void> {
+export async function swapAlias(engine: Engine, alias: string, index: string, previous: IndexTarget | null, signal?: AbortSignal): Promise<void> {
   const actions: Array<Record<string, unknown>> = [];
   const aliasIsIndex = previous !== null && previous.indices.length === 1 && previous.indices[0] === alias;
   if (aliasIsIndex) {
@@ -90,32 +156,27 @@ export async function swapAlias(
     for (const old of previous?.indices ?? []) if (old !== index) actions.push({ remove: { index: old, alias } });
   }
   actions.push({ add: { index, alias } });
-  await client.indices.updateAliases({ actions }, { signal });
+  await engine.request({ method: "POST", path: "/_aliases", body: { actions } }, needs("aliases", alias), signal);
 }
 
-export async function countDocuments(client: Client, index: string, signal?: AbortSignal): Promise<number> {
-  const response = await client.count({ index }, { signal });
-  return response.count;
+export async function countDocuments(engine: Engine, index: string, signal?: AbortSignal): Promise<number> {
+  const { body } = await engine.request<{ count: number }>({ method: "GET", path: path(index, "_count") }, needs("read", index), signal);
+  return body.count;
 }
 
-export async function refreshIndex(client: Client, index: string, signal?: AbortSignal): Promise<void> {
-  await client.indices.refresh({ index }, { signal });
+export async function refreshIndex(engine: Engine, index: string, signal?: AbortSignal): Promise<void> {
+  await engine.request({ method: "POST", path: path(index, "_refresh") }, needs("refresh", index), signal);
 }
 
-export async function putIndexSettings(
-  client: Client,
-  index: string,
-  settings: Record<string, unknown>,
-  signal?: AbortSignal,
-): Promise<void> {
-  await client.indices.putSettings({ index, settings }, { signal });
+export async function putIndexSettings(engine: Engine, index: string, settings: Record<string, unknown>, signal?: AbortSignal): Promise<void> {
+  await engine.request({ method: "PUT", path: path(index, "_settings"), body: settings }, needs("putSettings", index), signal);
 }
 
 /** Makes sure `alias` resolves; on first use creates a versioned index behind it. */
-export async function ensureIndex(client: Client, alias: string, signal?: AbortSignal): Promise<IndexTarget> {
-  const existing = await resolveIndex(client, alias, signal);
+export async function ensureIndex(engine: Engine, alias: string, signal?: AbortSignal): Promise<IndexTarget> {
+  const existing = await resolveIndex(engine, alias, signal);
   if (existing) return existing;
   const index = versionedIndexName(alias);
-  await createIndex(client, index, { alias, signal });
+  await createIndex(engine, index, { alias, signal });
   return { name: alias, indices: [index] };
 }

@@ -1,6 +1,6 @@
-import { errors as esErrors } from "@elastic/elasticsearch";
 import { BrokenCircuitError, TaskCancelledError } from "cockatiel";
 import { EtlError } from "../errors.ts";
+import { EngineConnectionError, EngineResponseError } from "../load/engine.ts";
 
 /**
  * Which failures are worth retrying. Everything not listed here (a SQL error,
@@ -64,13 +64,15 @@ export function isTransientPostgresError(error: unknown): boolean {
   return false;
 }
 
+/**
+ * The engine's errors arrive normalised by its adapter (`src/load/adapters/`),
+ * so Elasticsearch and OpenSearch are judged alike.
+ */
 export function isTransientElasticsearchError(error: unknown): boolean {
   if (error instanceof EtlError) return false;
   if (error instanceof TransientBulkItemsError) return true;
-  if (error instanceof esErrors.ConnectionError) return true;
-  if (error instanceof esErrors.TimeoutError) return true;
-  if (error instanceof esErrors.NoLivingConnectionsError) return true;
-  if (error instanceof esErrors.ResponseError) return TRANSIENT_HTTP_STATUSES.has(error.statusCode ?? 0);
+  if (error instanceof EngineConnectionError) return true;
+  if (error instanceof EngineResponseError) return TRANSIENT_HTTP_STATUSES.has(error.status);
   return [...causeChain(error)].some((e) => {
     const code = stringProp(e, "code");
     return code !== undefined && TRANSIENT_NODE_CODES.has(code);

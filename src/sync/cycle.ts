@@ -1,4 +1,3 @@
-import type { Client } from "@elastic/elasticsearch";
 import type { Config } from "../config.ts";
 import type { PrismaClient } from "../db/prisma.ts";
 import { IndexGoneError, RejectedDocumentsError } from "../errors.ts";
@@ -10,13 +9,14 @@ import { StateStore } from "../state/state-store.ts";
 import type { SyncWindow } from "../state/sync-state.ts";
 import { planWindow, windowIsEmpty } from "./plan-window.ts";
 import { beginBulkLoad, endBulkLoad } from "../load/bulk-load-settings.ts";
-import { identifyIndex } from "../load/index-admin.ts";
+import type { Engine } from "../load/engine.ts";
+import { checkDefinition, definitionWarning, identifyIndex } from "../load/index-admin.ts";
 import { Progress } from "./progress.ts";
 import { writeFilmBatch, type BatchResult, type WriteTarget } from "./write-batch.ts";
 
 export interface SyncDependencies {
   prisma: PrismaClient;
-  elasticsearch: Client;
+  engine: Engine;
   guards: Guards;
   store: StateStore;
   log: Logger;
@@ -64,9 +64,12 @@ export async function runSyncCycle(deps: SyncDependencies, control: SyncControl)
     });
   }
   const writesThroughAlias = await checkStateBelongsToIndex(deps);
+  const definition = await guards.elasticsearch((signal) => checkDefinition(deps.engine, deps.index, signal));
+  if (!definition.current) log.warn(definitionWarning(deps.index, definition), { index: deps.index, fix: "reindex" });
   // A killed full load could not put back the settings it changed; its marker says what they were.
-  const restored = await guards.elasticsearch((signal) => endBulkLoad(deps.elasticsearch, deps.index, signal));
-  if (restored) log.info("restored the index settings an interrupted full load left", { index: deps.index });
+  const restored = await guards.elasticsearch((signal) => endBulkLoad(deps.engine, deps.index, signal));
+  if (restored.kind === "applied") log.info("restored the index settings an interrupted full load left", { index: deps.index });
+  if (restored.kind === "refused") logRefusedRestore(log, deps.index, restored.reason);
 
   for (;;) {
     if (control.stopRequested()) return finish(true);
@@ -117,7 +120,7 @@ export async function runSyncCycle(deps: SyncDependencies, control: SyncControl)
  */
 async function checkStateBelongsToIndex(deps: SyncDependencies): Promise<boolean> {
   const { guards, store, log } = deps;
-  const found = await guards.elasticsearch((signal) => identifyIndex(deps.elasticsearch, deps.index, signal));
+  const found = await guards.elasticsearch((signal) => identifyIndex(deps.engine, deps.index, signal));
   if (!found) throw new IndexGoneError(deps.index, "no such index or alias");
   const state = await guards.postgres(() => store.load());
   if (state.index === null) {
@@ -148,14 +151,28 @@ async function processWindow(
   const { guards, log } = deps;
   if (!window.fullLoad) return writeWindow(deps, window, filmAfter, requireAlias, control, outcome);
   await deps.assertLockHeld();
-  await guards.elasticsearch((signal) => beginBulkLoad(deps.elasticsearch, deps.index, signal));
+  const begun = await guards.elasticsearch((signal) => beginBulkLoad(deps.engine, deps.index, signal));
+  if (begun.kind === "refused") {
+    log.warn("the engine refused the bulk-load settings (refresh off, no replicas); loading with the index's own", {
+      index: deps.index,
+      reason: begun.reason,
+    });
+  }
   try {
     return await writeWindow(deps, window, filmAfter, requireAlias, control, outcome);
   } finally {
     await guards
-      .elasticsearch((signal) => endBulkLoad(deps.elasticsearch, deps.index, signal))
+      .elasticsearch((signal) => endBulkLoad(deps.engine, deps.index, signal))
+      .then((restored) => restored.kind === "refused" && logRefusedRestore(log, deps.index, restored.reason))
       .catch((error: unknown) => log.warn("could not restore the index settings after the full load; the next run will", { error: String(error) }));
   }
+}
+
+function logRefusedRestore(log: Logger, index: string, reason: string): void {
+  log.warn("the engine refused to restore the settings saved before a full load; dropped them, check the index's refresh_interval and number_of_replicas", {
+    index,
+    reason,
+  });
 }
 
 async function writeWindow(
@@ -171,7 +188,7 @@ async function writeWindow(
   const total = window.fullLoad ? await guards.postgres(() => countFilms(prisma)) : null;
   const progress = new Progress(log, window.fullLoad ? "full load" : "catching up", total);
   const target: WriteTarget = {
-    client: deps.elasticsearch,
+    engine: deps.engine,
     index: deps.index,
     maxBytes: config.bulkMaxBytes,
     requireAlias,

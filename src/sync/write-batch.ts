@@ -1,7 +1,8 @@
-import type { Client } from "@elastic/elasticsearch";
-import { IndexGoneError, IndexWriteBlockedError, type RejectedDocument } from "../errors.ts";
+import { IndexGoneError, IndexWriteBlockedError, PermissionDeniedError, type RejectedDocument } from "../errors.ts";
 import type { FilmBatchRow } from "../extract/film-batch.ts";
 import { writeBulk, type IndexAction, type ItemOutcome } from "../load/bulk-writer.ts";
+import type { Engine } from "../load/engine.ts";
+import { INDEX_PRIVILEGES } from "../load/privileges.ts";
 import type { Guard } from "../resilience/policies.ts";
 import { TransientBulkItemsError } from "../resilience/transient.ts";
 
@@ -18,7 +19,7 @@ export interface BatchResult {
  * refuses, and rows that cannot become documents, come back as failures.
  */
 export interface WriteTarget {
-  client: Client;
+  engine: Engine;
   index: string;
   maxBytes: number;
   /** Writing through an alias: refuse to write if it is gone rather than create an index of that name. */
@@ -41,12 +42,12 @@ export async function writeFilmBatch(rows: FilmBatchRow[], target: WriteTarget):
   let pending = actions;
   await target.guard(async (signal) => {
     await target.beforeWrite();
-    const outcomes = await writeBulk(target.client, target.index, pending, {
+    const outcomes = await writeBulk(target.engine, target.index, pending, {
       maxBytes: target.maxBytes,
       requireAlias: target.requireAlias,
       signal,
     });
-    throwIfTheIndexRefusesAll(target.index, outcomes);
+    throwIfTheIndexRefusesAll(target, outcomes);
     settled.push(...outcomes.filter((o) => o.ok || !o.transient));
     pending = outcomes.filter((o) => !o.ok && o.transient).map((o) => o.action);
     if (pending.length > 0) {
@@ -67,7 +68,18 @@ export async function writeFilmBatch(rows: FilmBatchRow[], target: WriteTarget):
 }
 
 /** Failures that are about the index, not about a document: no point judging the documents. */
-function throwIfTheIndexRefusesAll(index: string, outcomes: ItemOutcome[]): void {
+function throwIfTheIndexRefusesAll(target: WriteTarget, outcomes: ItemOutcome[]): void {
+  const { index } = target;
+  const denied = outcomes.find((o) => !o.ok && o.status === 403 && o.errorType === "security_exception");
+  if (denied) {
+    throw new PermissionDeniedError({
+      engine: target.engine.info.distribution,
+      privilege: INDEX_PRIVILEGES.write,
+      index,
+      request: `POST /${index}/_bulk`,
+      reason: denied.reason ?? "security_exception",
+    });
+  }
   const gone = outcomes.find((o) => !o.ok && o.errorType === "index_not_found_exception");
   if (gone) throw new IndexGoneError(index, gone.reason ?? "index_not_found_exception");
   const blocked = outcomes.find((o) => !o.ok && o.errorType === "cluster_block_exception");

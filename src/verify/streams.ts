@@ -1,6 +1,7 @@
-import type { Client } from "@elastic/elasticsearch";
 import type { PrismaClient } from "../db/prisma.ts";
 import { readFilmBatch, type FilmBatchRow } from "../extract/film-batch.ts";
+import { path, type Engine } from "../load/engine.ts";
+import { needs } from "../load/privileges.ts";
 import type { Guards } from "../resilience/policies.ts";
 import type { IdentifiedDocument } from "./compare.ts";
 
@@ -26,30 +27,38 @@ export async function* catalogueDocuments(
 
 /** Every document in the index, in id order (search_after on the `id` keyword). */
 export async function* indexDocuments(
-  client: Client,
+  engine: Engine,
   guards: Guards,
   index: string,
   batchSize: number,
 ): AsyncGenerator<IdentifiedDocument> {
-  let searchAfter: string[] | undefined;
+  let searchAfter: unknown[] | undefined;
   for (;;) {
     const cursor = searchAfter;
-    const response = await guards.elasticsearch((signal) =>
-      client.search<Record<string, unknown>>(
+    const { body } = await guards.elasticsearch((signal) =>
+      engine.request<SearchResponse>(
         {
-          index,
-          size: batchSize,
-          sort: [{ id: "asc" }],
-          search_after: cursor,
-          query: { match_all: {} },
-          track_total_hits: false,
+          method: "POST",
+          path: path(index, "_search"),
+          body: {
+            size: batchSize,
+            sort: [{ id: "asc" }],
+            ...(cursor ? { search_after: cursor } : {}),
+            query: { match_all: {} },
+            track_total_hits: false,
+          },
         },
-        { signal },
+        needs("read", index),
+        signal,
       ),
     );
-    const hits = response.hits.hits;
-    for (const hit of hits) yield { id: hit._id!, document: hit._source ?? null };
+    const hits = body.hits?.hits ?? [];
+    for (const hit of hits) yield { id: hit._id, document: hit._source ?? null };
     if (hits.length < batchSize) return;
-    searchAfter = hits[hits.length - 1]!.sort as string[];
+    searchAfter = hits[hits.length - 1]!.sort;
   }
+}
+
+interface SearchResponse {
+  hits?: { hits?: Array<{ _id: string; _source?: Record<string, unknown>; sort?: unknown[] }> };
 }

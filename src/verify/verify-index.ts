@@ -1,5 +1,5 @@
-import type { Client } from "@elastic/elasticsearch";
 import type { PrismaClient } from "../db/prisma.ts";
+import type { Engine } from "../load/engine.ts";
 import { IndexDiffersError } from "../errors.ts";
 import { refreshIndex, resolveIndex } from "../load/index-admin.ts";
 import type { Guards } from "../resilience/policies.ts";
@@ -22,13 +22,13 @@ export interface VerifyReport {
  * At most `listLimit` differences of each kind are kept; the counts are exact.
  */
 export async function verifyIndex(
-  deps: { prisma: PrismaClient; elasticsearch: Client; guards: Guards; index: string; batchSize: number },
+  deps: { prisma: PrismaClient; engine: Engine; guards: Guards; index: string; batchSize: number },
   listLimit = 1000,
 ): Promise<VerifyReport & { counts: Record<Difference["kind"], number> }> {
-  const { prisma, elasticsearch, guards, index, batchSize } = deps;
-  const target = await guards.elasticsearch((signal) => resolveIndex(elasticsearch, index, signal));
+  const { prisma, engine, guards, index, batchSize } = deps;
+  const target = await guards.elasticsearch((signal) => resolveIndex(engine, index, signal));
   if (!target) throw new IndexDiffersError(`the index ${index} does not exist: run a sync to create and fill it`);
-  await guards.elasticsearch((signal) => refreshIndex(elasticsearch, index, signal));
+  await guards.elasticsearch((signal) => refreshIndex(engine, index, signal));
   const report: VerifyReport & { counts: Record<Difference["kind"], number> } = {
     checked: 0,
     missing: [],
@@ -39,7 +39,7 @@ export async function verifyIndex(
     counts: { missing: 0, extra: 0, different: 0, unindexable: 0 },
   };
   const expected = countingStream(catalogueDocuments(prisma, guards, batchSize), () => report.checked++);
-  for await (const difference of compareOrderedStreams(expected, indexDocuments(elasticsearch, guards, index, batchSize))) {
+  for await (const difference of compareOrderedStreams(expected, indexDocuments(engine, guards, index, batchSize))) {
     report.counts[difference.kind]++;
     const list = difference.kind === "missing" ? report.missing : difference.kind === "extra" ? report.extra : null;
     if (list) {

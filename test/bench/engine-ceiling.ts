@@ -5,6 +5,7 @@
 import { open } from "node:fs/promises";
 import type { Client } from "@elastic/elasticsearch";
 import { createIndex, putIndexSettings, refreshIndex, countDocuments, indexDefinition } from "../../src/load/index-admin.ts";
+import { openEngine } from "../support/engine.ts";
 
 export interface EngineCeiling {
   docs: number;
@@ -24,8 +25,9 @@ export async function measureEngineCeiling(
   settings: CeilingSettings,
 ): Promise<EngineCeiling> {
   await client.indices.delete({ index, ignore_unavailable: true });
-  await createIndex(client, index);
-  await putIndexSettings(client, index, { refresh_interval: "-1", number_of_replicas: 0 });
+  const engine = await openEngine();
+  await createIndex(engine, index);
+  await putIndexSettings(engine, index, { refresh_interval: "-1", number_of_replicas: 0 });
 
   const started = performance.now();
   const inFlight = new Set<Promise<void>>();
@@ -43,9 +45,10 @@ export async function measureEngineCeiling(
   const loadS = (performance.now() - started) / 1000;
 
   const refreshInterval = (indexDefinition().settings as Record<string, unknown>).refresh_interval ?? "1s";
-  await putIndexSettings(client, index, { refresh_interval: refreshInterval });
-  await refreshIndex(client, index);
-  const docs = await countDocuments(client, index);
+  await putIndexSettings(engine, index, { refresh_interval: refreshInterval });
+  await refreshIndex(engine, index);
+  const docs = await countDocuments(engine, index);
+  await engine.close();
   return { docs, loadS, docsPerS: docs / loadS };
 }
 

@@ -7,7 +7,6 @@ import { parseArgs } from "node:util";
 import { Client } from "@elastic/elasticsearch";
 import pg from "pg";
 import { loadConfig } from "../../src/config.ts";
-import { resolveIndex } from "../../src/load/index-admin.ts";
 import { applyRandomChanges } from "./changes.ts";
 import { ensureCatalogue } from "./catalogues.ts";
 import { sampleCpu, type CpuSplit } from "./cpu-split.ts";
@@ -158,8 +157,8 @@ async function freshStart(es: Client, databaseUrl: string, alias: string): Promi
 }
 
 async function deleteAliasIndices(es: Client, alias: string): Promise<void> {
-  const target = await resolveIndex(es, alias);
-  for (const index of target?.indices ?? []) await es.indices.delete({ index });
+  const indices = Object.keys(await es.indices.getAlias({ name: alias }).catch(() => ({})));
+  for (const index of indices) await es.indices.delete({ index });
 }
 
 async function checkCount(es: Client, databaseUrl: string, alias: string): Promise<void> {

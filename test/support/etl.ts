@@ -32,15 +32,15 @@ export function etlEnv(target: EtlTarget, extra: Record<string, string> = {}): R
 }
 
 /** An in-process app for the target: the same code path as the CLI, minus the process. */
-export function testApp(target: EtlTarget, extra: Record<string, string> = {}, log: Logger = silentLogger): App {
+export function testApp(target: EtlTarget, extra: Record<string, string> = {}, log: Logger = silentLogger): Promise<App> {
   return createApp(loadConfig(etlEnv(target, extra)), log);
 }
 
 /** Runs one sync cycle in-process, as `src/main.ts` does without a command. */
 export async function syncOnce(target: EtlTarget, extra: Record<string, string> = {}): Promise<SyncOutcome> {
-  const app = testApp(target, extra);
+  const app = await testApp(target, extra);
   try {
-    await app.guards.elasticsearch((signal) => ensureIndex(app.elasticsearch, target.index, signal));
+    await app.guards.elasticsearch((signal) => ensureIndex(app.engine, target.index, signal));
     const store = new StateStore(app.prisma, target.index);
     // In-process cycles in tests run one at a time and take no lock.
     return await runSyncCycle({ ...app, store, index: target.index, assertLockHeld: async () => {} }, { stopRequested: () => false });

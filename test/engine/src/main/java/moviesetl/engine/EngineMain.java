@@ -2,6 +2,7 @@ package moviesetl.engine;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
@@ -21,7 +22,10 @@ import org.opensearch.transport.Netty4Plugin;
  * Starts one OpenSearch node in this JVM, with classpath plugins, and keeps it running until the
  * process gets SIGTERM/SIGINT (the node is then closed cleanly).
  *
- * <pre>java -cp 'target/movies-etl-engine.jar:target/lib/*' moviesetl.engine.EngineMain --port 9200 --home DIR [--pid-file FILE] [-Ekey=value ...]</pre>
+ * <pre>java -cp 'target/movies-etl-engine.jar:target/lib/*' moviesetl.engine.EngineMain --port 9200 --home DIR [--flavor elasticsearch|opensearch] [--pid-file FILE] [-Ekey=value ...]</pre>
+ *
+ * Flavor {@code elasticsearch} (the default) serves HTTP through the bridge that answers the
+ * Elasticsearch 8 client as Elasticsearch 8 does; {@code opensearch} is stock OpenSearch HTTP.
  *
  * The pid file is written once the node holds the lock on its data directory, so it always names
  * the JVM that owns {@code --home}; it is removed again on a clean shutdown.
@@ -31,9 +35,10 @@ public final class EngineMain {
 
     private static final List<Class<? extends Plugin>> PLUGINS = List.of(
         Netty4Plugin.class,          // transport + HTTP (netty4)
-        CommonAnalysisPlugin.class,  // stemmer, stop, ... token filters
-        ElasticCompatPlugin.class    // HTTP transport the Elasticsearch 8 client accepts
+        CommonAnalysisPlugin.class   // stemmer, stop, ... token filters
     );
+    /** Added in the elasticsearch flavor: the HTTP transport the Elasticsearch 8 client accepts. */
+    private static final Class<? extends Plugin> BRIDGE = ElasticCompatPlugin.class;
 
     /** {@link Node}'s constructor that takes plugin classes is protected. */
     static final class EngineNode extends Node {
@@ -58,6 +63,7 @@ public final class EngineMain {
         int port = 9200;
         Path home = null;
         Path pidFile = null;
+        String flavor = "elasticsearch";
         Settings.Builder extra = Settings.builder();
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
@@ -65,12 +71,18 @@ public final class EngineMain {
                 port = Integer.parseInt(args[++i]);
             } else if (a.equals("--home") && i + 1 < args.length) {
                 home = Path.of(args[++i]);
+            } else if (a.equals("--flavor") && i + 1 < args.length) {
+                flavor = args[++i];
+                if (!flavor.equals("elasticsearch") && !flavor.equals("opensearch")) {
+                    System.err.println("--flavor: elasticsearch or opensearch, got " + flavor);
+                    System.exit(2);
+                }
             } else if (a.equals("--pid-file") && i + 1 < args.length) {
                 pidFile = Path.of(args[++i]).toAbsolutePath();
             } else if (a.startsWith("-E") && a.indexOf('=') > 2) {
                 extra.put(a.substring(2, a.indexOf('=')), a.substring(a.indexOf('=') + 1));
             } else {
-                System.err.println("usage: EngineMain --port N --home DIR [--pid-file FILE] [-Ekey=value ...]");
+                System.err.println("usage: EngineMain --port N --home DIR [--flavor elasticsearch|opensearch] [--pid-file FILE] [-Ekey=value ...]");
                 System.exit(2);
             }
         }
@@ -80,7 +92,8 @@ public final class EngineMain {
         home = home.toAbsolutePath().normalize();
         Files.createDirectories(home.resolve("config"));
 
-        Settings settings = Settings.builder()
+        boolean bridged = flavor.equals("elasticsearch");
+        Settings.Builder builder = Settings.builder()
             .put("path.home", home.toString())
             .put("path.data", home.resolve("data").toString())
             .put("path.logs", home.resolve("logs").toString())
@@ -89,17 +102,18 @@ public final class EngineMain {
             .put("discovery.type", "single-node")
             .put("network.host", "127.0.0.1")
             .put("http.port", port)
-            .put("http.type", ElasticCompatPlugin.HTTP_TYPE)
-            .put("http.max_content_length", "512mb")
-            .put("cluster.routing.allocation.disk.threshold_enabled", false)
-            .put(extra.build())
-            .build();
+            .put("http.max_content_length", "100mb") // Elasticsearch's default
+            .put("cluster.routing.allocation.disk.threshold_enabled", false);
+        if (bridged) builder.put("http.type", ElasticCompatPlugin.HTTP_TYPE);
+        Settings settings = builder.put(extra.build()).build();
+        List<Class<? extends Plugin>> plugins = new ArrayList<>(PLUGINS);
+        if (bridged) plugins.add(BRIDGE);
 
         // Logging comes from log4j2.properties on the classpath (stdout; the launcher redirects it).
         LogConfigurator.setNodeName(NAME);
 
         Environment environment = InternalSettingsPreparer.prepareEnvironment(settings, Map.of(), home.resolve("config"), () -> NAME);
-        Node node = new EngineNode(environment, PLUGINS); // takes the data directory lock
+        Node node = new EngineNode(environment, plugins); // takes the data directory lock
         String pid = Long.toString(ProcessHandle.current().pid());
         if (pidFile != null) {
             Files.writeString(pidFile, pid + "\n");

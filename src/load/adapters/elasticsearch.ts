@@ -1,0 +1,53 @@
+import { Client, errors } from "@elastic/elasticsearch";
+import type { Config } from "../../config.ts";
+import { EngineConnectionError, engineErrorFromBody, type EngineTransport } from "../engine.ts";
+
+/**
+ * Elasticsearch 8 and 9 (and serverless) through the official
+ * `@elastic/elasticsearch` 8.x client: its connection pool, auth, product
+ * check and `compatible-with=8` headers, unmodified. Retries are ours
+ * (cockatiel policies), so the client's own are off.
+ */
+export function createElasticsearchTransport(config: Config): EngineTransport {
+  const { url, apiKey, username, password } = config.elasticsearch;
+  const client = new Client({
+    node: url,
+    auth: apiKey ? { apiKey } : username && password ? { username, password } : undefined,
+    maxRetries: 0,
+    requestTimeout: config.retry.attemptTimeoutMs + 5_000,
+    compression: false,
+  });
+  return {
+    async request(request, signal) {
+      try {
+        const result = await client.transport.request(
+          {
+            method: request.method,
+            path: request.path,
+            querystring: request.querystring,
+            body: request.body as Record<string, unknown> | undefined,
+            bulkBody: request.ndjson,
+          },
+          { signal, ignore: request.ignore, meta: true },
+        );
+        return { status: result.statusCode ?? 0, body: result.body as never };
+      } catch (error) {
+        throw normalise(error);
+      }
+    },
+    close: () => client.close(),
+  };
+}
+
+function normalise(error: unknown): unknown {
+  if (error instanceof errors.ResponseError) return engineErrorFromBody(error.statusCode ?? 0, error.meta.body);
+  if (
+    error instanceof errors.ConnectionError ||
+    error instanceof errors.TimeoutError ||
+    error instanceof errors.NoLivingConnectionsError ||
+    error instanceof errors.RequestAbortedError
+  ) {
+    return new EngineConnectionError(error.message, { cause: error });
+  }
+  return error;
+}

@@ -1,0 +1,118 @@
+import { PermissionDeniedError } from "../errors.ts";
+
+/**
+ * The search engine as the ETL sees it: one request at a time, answered or
+ * failed with our own error types, whatever the distribution and its client.
+ * The operations (index administration, bulk, paging) are written once on top
+ * of this, in plain REST that Elasticsearch 8/9 and OpenSearch 2 share.
+ */
+
+export type Distribution = "elasticsearch" | "opensearch";
+
+export interface EngineInfo {
+  distribution: Distribution;
+  /** `version.number` of `GET /`. */
+  version: string;
+  /** Elastic Cloud serverless (`version.build_flavor: "serverless"`). */
+  serverless: boolean;
+}
+
+export interface EngineRequest {
+  method: "GET" | "HEAD" | "PUT" | "POST" | "DELETE";
+  path: string;
+  querystring?: Record<string, string | number | boolean | undefined>;
+  /** A JSON body. */
+  body?: unknown;
+  /** An NDJSON body (bulk), sent as it is. */
+  ndjson?: Buffer;
+  /** Statuses that are answers rather than errors (e.g. 404 for a lookup). */
+  ignore?: number[];
+}
+
+export interface EngineResponse<T> {
+  status: number;
+  body: T;
+}
+
+/** What one distribution's client provides; errors come out as the types below. */
+export interface EngineTransport {
+  request<T>(request: EngineRequest, signal?: AbortSignal): Promise<EngineResponse<T>>;
+  close(): Promise<void>;
+}
+
+/** The engine answered with an error status. */
+export class EngineResponseError extends Error {
+  constructor(
+    readonly status: number,
+    readonly type: string | undefined,
+    readonly reason: string | undefined,
+  ) {
+    super(`${status} ${type ?? "error"}${reason ? `: ${reason}` : ""}`);
+    this.name = "EngineResponseError";
+  }
+}
+
+/** The error of a response body, in either engine's shape (`{error: {type, reason}}` or `{error: "..."}`). */
+export function engineErrorFromBody(status: number, body: unknown): EngineResponseError {
+  const error = (body as { error?: { type?: string; reason?: string } | string } | null | undefined)?.error;
+  if (typeof error === "string") return new EngineResponseError(status, undefined, error);
+  return new EngineResponseError(status, error?.type, error?.reason);
+}
+
+/** No answer: connection refused or reset, timeout, aborted request. */
+export class EngineConnectionError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "EngineConnectionError";
+  }
+}
+
+/** What a request needs the role to grant, for the message when it does not. */
+export interface Privilege {
+  /** The privilege to grant, as a role definition names it. */
+  privilege: string;
+  /** The index or alias it is needed on; absent for cluster privileges. */
+  index?: string;
+}
+
+export class Engine {
+  constructor(
+    readonly info: EngineInfo,
+    private readonly transport: EngineTransport,
+  ) {}
+
+  /**
+   * Sends a request. A refusal for lack of a privilege (403
+   * `security_exception`) becomes a PermissionDeniedError naming `needs`:
+   * retrying cannot help, the role must change.
+   */
+  async request<T>(request: EngineRequest, needs: Privilege, signal?: AbortSignal): Promise<EngineResponse<T>> {
+    try {
+      return await this.transport.request<T>(request, signal);
+    } catch (error) {
+      if (error instanceof EngineResponseError && isMissingPrivilege(error)) {
+        throw new PermissionDeniedError({
+          engine: this.info.distribution,
+          privilege: needs.privilege,
+          index: needs.index,
+          request: `${request.method} ${request.path}`,
+          reason: error.reason ?? error.message,
+        });
+      }
+      throw error;
+    }
+  }
+
+  close(): Promise<void> {
+    return this.transport.close();
+  }
+}
+
+export function isMissingPrivilege(error: { status: number; type?: string }): boolean {
+  return error.status === 403 && (error.type === undefined || error.type === "security_exception");
+}
+
+/** `/a/b` from path segments, each encoded. */
+export function path(...segments: string[]): string {
+  return "/" + segments.map(encodeURIComponent).join("/");
+}

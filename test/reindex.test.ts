@@ -1,0 +1,60 @@
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createTestDatabase, type TestDatabase } from "./support/database.ts";
+import { concreteIndices, countDocuments, dropIndices, uniqueIndexName } from "./support/engine.ts";
+import { etlEnv, expectIndexEqualsCatalogue, runCli, type EtlTarget } from "./support/etl.ts";
+
+/** `reindex` end to end, against whichever engine the suite runs on (CI runs it on both modes). */
+describe("reindex", () => {
+  let db: TestDatabase;
+  let target: EtlTarget;
+  let pool: pg.Pool;
+
+  beforeAll(async () => {
+    db = await createTestDatabase({ films: 1000, seed: 42 });
+    target = { databaseUrl: db.url, index: uniqueIndexName() };
+    pool = new pg.Pool({ connectionString: db.url });
+    const sync = await runCli([], etlEnv(target));
+    expect(sync.code, sync.stderr).toBe(0);
+  });
+
+  afterAll(async () => {
+    await pool?.end();
+    await dropIndices(target.index);
+    await db?.drop();
+  });
+
+  it("builds a new index, swaps the alias atomically and keeps the old one", async () => {
+    const oldIndices = await concreteIndices(target.index);
+    expect(oldIndices).toHaveLength(1);
+    // The state an earlier, interrupted reindex left behind must not outlive this one.
+    const abandoned = `${target.index}_20200101t000000000z:cursors`;
+    await pool.query("INSERT INTO content.etl_state (name, value) VALUES ($1, $2)", [
+      abandoned,
+      JSON.stringify({ tables: {}, log: { txid: "1", seq: "0" } }),
+    ]);
+    // A reader polls through the alias the whole time: it must never see a partial index.
+    let reading = true;
+    const seen: number[] = [];
+    const reader = (async () => {
+      while (reading) {
+        seen.push(await countDocuments(target.index));
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    })();
+    const result = await runCli(["reindex"], etlEnv(target, { ETL_BATCH_SIZE: "100" }));
+    reading = false;
+    await reader;
+    expect(result.code, result.stderr).toBe(0);
+    expect(seen.length).toBeGreaterThan(5);
+    expect(Math.min(...seen)).toBe(1000);
+    expect((await pool.query("SELECT 1 FROM content.etl_state WHERE name = $1", [abandoned])).rowCount).toBe(0);
+    const newIndices = await concreteIndices(target.index);
+    expect(newIndices).toHaveLength(1);
+    expect(newIndices[0]).not.toBe(oldIndices[0]);
+    expect(await countDocuments(oldIndices[0]!)).toBe(1000);
+    await expectIndexEqualsCatalogue(target);
+    const sync = await runCli([], etlEnv(target));
+    expect(sync.stderr).toMatch(/"written":0,"deleted":0/);
+  });
+});
