@@ -73,9 +73,17 @@ describe("--watch wakes on change and serves metrics", () => {
       logEntries(watcher.stderr())
         .filter((entry) => entry.msg === "sync finished")
         .reduce((sum, entry) => sum + Number(entry.written), 0);
-    const before = parseMetrics(await (await fetch(`${metricsUrl}/metrics`)).text());
+    // A scrape between two log reads that agree: no cycle finished in between.
+    const quietScrape = async () => {
+      for (;;) {
+        const [logged, cycles] = [writtenInLogs(), cyclesFinished()];
+        const families = parseMetrics(await (await fetch(`${metricsUrl}/metrics`)).text());
+        if (writtenInLogs() === logged && cyclesFinished() === cycles) return { families, logged, cycles };
+      }
+    };
     const labels = { index: target.index };
-    expect(sampleValue(before, "movies_etl_documents_written_total", labels)).toBe(writtenInLogs());
+    const { families: before, logged } = await quietScrape();
+    expect(sampleValue(before, "movies_etl_documents_written_total", labels)).toBe(logged);
     expect(sampleValue(before, "movies_etl_documents_deleted_total", labels)).toBe(0);
     expect(sampleValue(before, "movies_etl_lag_seconds", labels)).toBe(0);
     expect(sampleValue(before, "movies_etl_pending_changes", { ...labels, source: "change_log" })).toBe(0);
@@ -86,10 +94,10 @@ describe("--watch wakes on change and serves metrics", () => {
     const cycles = cyclesFinished();
     await catalogue.query("DELETE FROM content.film_work WHERE id = $1", [doomed]);
     await waitFor(() => cyclesFinished() > cycles, 30_000, "the cycle after a delete");
-    const after = parseMetrics(await (await fetch(`${metricsUrl}/metrics`)).text());
+    const { families: after, logged: loggedAfter, cycles: cyclesAfter } = await quietScrape();
     expect(sampleValue(after, "movies_etl_documents_deleted_total", labels)).toBe(1);
-    expect(sampleValue(after, "movies_etl_documents_written_total", labels)).toBe(writtenInLogs());
-    expect(sampleValue(after, "movies_etl_cycles_total", { ...labels, outcome: "ok" })).toBe(cyclesFinished());
+    expect(sampleValue(after, "movies_etl_documents_written_total", labels)).toBe(loggedAfter);
+    expect(sampleValue(after, "movies_etl_cycles_total", { ...labels, outcome: "ok" })).toBe(cyclesAfter);
 
     const health = await fetch(`${metricsUrl}/healthz`);
     expect(health.status).toBe(200);
