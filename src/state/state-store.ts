@@ -7,10 +7,13 @@ import type { Cursors, SyncState, SyncWindow } from "./sync-state.ts";
  * namespace (the index alias), so a reindex into a new index has its own.
  */
 export class StateStore {
-  constructor(
-    private readonly prisma: PrismaClient,
-    readonly namespace: string,
-  ) {}
+  private readonly prisma: PrismaClient;
+  readonly namespace: string;
+
+  constructor(prisma: PrismaClient, namespace: string) {
+    this.prisma = prisma;
+    this.namespace = namespace;
+  }
 
   private key(part: "cursors" | "window" | "film"): string {
     return `${this.namespace}:${part}`;
