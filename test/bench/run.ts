@@ -21,6 +21,8 @@ interface SizeResult {
   full: EtlRun;
   fullCpu: CpuSplit;
   incremental: EtlRun;
+  /** The highest peak RSS of the incremental rounds. */
+  incrementalPeakRssMb: number;
   sql: SqlCeiling;
   engine: EngineCeiling;
   engineCpu: CpuSplit;
@@ -68,6 +70,9 @@ async function main(): Promise<void> {
     incr_100_large_s: round(l.incremental.cycleS, 2),
     incr_ratio_large_to_small: round(l.incremental.cycleS / s.incremental.cycleS, 2),
     peak_rss_mb_large: round(l.full.peakRssMb, 1),
+    peak_rss_mb_small: round(s.full.peakRssMb, 1),
+    peak_rss_ratio_large_to_small: round(l.full.peakRssMb / s.full.peakRssMb, 2),
+    peak_rss_mb_incr_large: round(l.incrementalPeakRssMb, 1),
   };
   console.log(JSON.stringify(summary));
 }
@@ -117,12 +122,14 @@ async function benchSize(films: number, ctx: Context): Promise<SizeResult> {
   log(`${films}: engine ceiling ${engine.docs} docs in ${engine.loadS.toFixed(1)} s`);
   await ctx.es.indices.delete({ index: `bench_ceiling_${films}`, ignore_unavailable: true });
   rmSync(ndjson, { force: true });
-  return { films, full, fullCpu, incremental, sql, engine, engineCpu };
+  const incrementalPeakRssMb = Math.max(...rounds.map((r) => r.peakRssMb));
+  return { films, full, fullCpu, incremental, incrementalPeakRssMb, sql, engine, engineCpu };
 }
 
-/** ETL_* variables of the bench's environment reach the ETL, for tuning runs. */
+/** ETL_* variables and NODE_OPTIONS of the bench's environment reach the ETL, for tuning runs. */
 function etlOverrides(): Record<string, string> {
-  return Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[0].startsWith("ETL_") && e[1] !== undefined));
+  const passed = (name: string) => name.startsWith("ETL_") || name === "NODE_OPTIONS";
+  return Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => passed(e[0]) && e[1] !== undefined));
 }
 
 /** No index behind the alias, no sync state, no pending change log: the next run is a full load. */
@@ -164,6 +171,7 @@ function printTable(results: SizeResult[]): void {
     ["incremental, process wall, s", (r) => r.incremental.wallS.toFixed(2)],
     ["incremental, docs written/deleted", (r) => `${r.incremental.written}/${r.incremental.deleted}`],
     ["peak RSS of the ETL, MB (full sync)", (r) => r.full.peakRssMb.toFixed(1)],
+    ["peak RSS of the ETL, MB (incremental, highest of 3)", (r) => r.incrementalPeakRssMb.toFixed(1)],
     ["CPU s in full sync: postgres", (r) => r.fullCpu.postgres.toFixed(1)],
     ["CPU s in full sync: java (engine)", (r) => r.fullCpu.java.toFixed(1)],
     ["CPU s in full sync: node (ETL)", (r) => r.fullCpu.node.toFixed(1)],
