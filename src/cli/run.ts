@@ -1,23 +1,30 @@
-import { createApp, type App } from "./app.ts";
-import { parseCliArgs, USAGE, type CliArgs } from "./cli/args.ts";
-import { installShutdown } from "./cli/shutdown.ts";
-import { reindexCommand } from "./commands/reindex.ts";
-import { statusCommand } from "./commands/status.ts";
-import { syncCommand } from "./commands/sync.ts";
-import { verifyCommand } from "./commands/verify.ts";
-import { loadConfig, requestedLogFormat, secretsOf } from "./config.ts";
-import { EtlError, ExitCode, describeError } from "./errors.ts";
-import { createLogger, scrubber } from "./log.ts";
+import packageJson from "../../package.json" with { type: "json" };
+import { createApp, type App } from "../app.ts";
+import { reindexCommand } from "../commands/reindex.ts";
+import { statusCommand } from "../commands/status.ts";
+import { syncCommand } from "../commands/sync.ts";
+import { verifyCommand } from "../commands/verify.ts";
+import { loadConfig, requestedLogFormat, secretsOf } from "../config.ts";
+import { EtlError, ExitCode, describeError } from "../errors.ts";
+import { createLogger, scrubber } from "../log.ts";
+import { parseCliArgs, USAGE, type CliArgs } from "./args.ts";
+import { describeRuntime } from "./memory-settings.ts";
+import { installShutdown } from "./shutdown.ts";
 
 const print = (line: string) => process.stdout.write(line + "\n");
 
-async function main(argv: string[]): Promise<number> {
+/** Parses, builds the app, runs a command, maps errors to exit codes. */
+export async function main(argv: string[]): Promise<number> {
   let args: CliArgs;
   let app: App;
   try {
     args = parseCliArgs(argv);
     if (args.command === "help") {
       print(USAGE);
+      return ExitCode.ok;
+    }
+    if (args.command === "version") {
+      print(`movies-etl ${packageJson.version}\n${describeRuntime(process)}`);
       return ExitCode.ok;
     }
     app = createApp(loadConfig(process.env, args.overrides));
@@ -72,5 +79,3 @@ function reportStartupError(error: unknown): number {
   log.error(scrub(`unexpected error: ${describeError(error)}`));
   return ExitCode.internal;
 }
-
-process.exit(await main(process.argv.slice(2)));
