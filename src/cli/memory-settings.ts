@@ -3,13 +3,15 @@ import { getHeapStatistics } from "node:v8";
 /**
  * V8 settings the service runs with (README, "Memory"). Left to itself V8 sizes
  * the heap from the machine's memory and lets garbage pile up to hundreds of MB
- * before a full collection, while the ETL's live data is a few batches. A small
- * young generation and a fixed growth factor (the next full collection once the
- * heap is 25 % above what the last one kept) hold it near that live size. No
- * ceiling on the old generation: a batch of unusually large documents then
- * costs memory rather than a crash.
+ * before a full collection, while the ETL's live data is about 30 MB: modules
+ * and a few batches. A small young generation, and a ceiling on the old one at
+ * about twice the live data. The ceiling, not a growth factor alone: on a
+ * starved CPU, collection falls behind and V8 takes new pages, which it then
+ * keeps (seen at 1M films: 240 MB with no ceiling). The price: documents that
+ * average tens of KB need a smaller ETL_BATCH_SIZE or a larger ceiling in
+ * NODE_OPTIONS, or the heap runs out.
  */
-export const V8_MEMORY_FLAGS: readonly string[] = ["--max-semi-space-size=2", "--heap-growing-percent=25"];
+export const V8_MEMORY_FLAGS: readonly string[] = ["--max-old-space-size=64", "--max-semi-space-size=2"];
 
 /**
  * glibc's malloc: at most two arenas (not one per thread that ever allocated),
