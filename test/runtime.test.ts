@@ -76,7 +76,8 @@ describe("the runtime", () => {
     expect(result.code).toBe(0);
     expect(result.stdout).toContain("V8 heap flags: none;");
     const limitMb = Number(/heap limit (\d+) MB/.exec(result.stdout)?.[1]);
+    // 300 MB of old generation plus V8's own young generation; 4 GB here without the flag.
     expect(limitMb).toBeGreaterThan(300);
-    expect(limitMb).toBeLessThan(400);
+    expect(limitMb).toBeLessThan(1000);
   });
 });
