@@ -61,8 +61,8 @@ COPY package.json package-lock.json ./
 #   their trees: about 370 MB instead of 120 MB). Ignoring peer edges leaves them
 #   dev-only, and nothing in production needs them.
 # --ignore-scripts: no postinstall: the client is generated in the build stage
-#   (the generator is a devDependency). tsx stays installed (`npm start`) but the
-#   entrypoint does not use it.
+#   (the generator is a devDependency). tsx stays installed (`npx tsx` is the
+#   command for people); the entrypoint does not use it.
 RUN npm ci --omit=dev --legacy-peer-deps --ignore-scripts --no-audit --no-fund \
     && npm cache clean --force
 COPY tsconfig.json ./
