@@ -47,7 +47,7 @@ async function main(): Promise<void> {
   };
   const es = new Client({ node: esUrl, maxRetries: 0, requestTimeout: 600_000 });
   mkdirSync(WORK_DIR, { recursive: true });
-  log(`sizes ${small} and ${large} films; engine ${esUrl}; ETL_BATCH_SIZE ${batchSize}; ceiling ${JSON.stringify(ceiling)}`);
+  log(`sizes ${small} and ${large} films; engine ${esUrl}; ETL_BATCH_SIZE ${batchSize}; ceiling ${JSON.stringify(ceiling)}; Node ${process.version}`);
 
   const results: SizeResult[] = [];
   try {
