@@ -4,7 +4,7 @@
 #   docker build --target migrate -t movies-etl-migrate .   # migrations and seeding
 #
 # Stages:
-#   base     Node 20 on Debian bookworm, with the npm that writes package-lock.json
+#   base     Node 24 LTS on Debian bookworm, with the npm that writes package-lock.json
 #   build    full `npm ci` (devDependencies too); its postinstall generates the
 #            Prisma client into src/generated/prisma
 #   migrate  the build stage as a one-shot tool image: `db:migrate` needs the WASM
@@ -12,7 +12,8 @@
 #   runtime  production dependencies only, the sources and the generated client;
 #            runs as an unprivileged user. Built by default (last stage).
 
-ARG NODE_IMAGE=node:20.20.2-bookworm-slim
+# The release the devDependency `node` pins, so the image runs what the tests ran.
+ARG NODE_IMAGE=node:24.21.0-bookworm-slim
 
 # ---------------------------------------------------------------------------
 FROM ${NODE_IMAGE} AS base
@@ -60,15 +61,15 @@ COPY package.json package-lock.json ./
 #   their trees: about 370 MB instead of 120 MB). Ignoring peer edges leaves them
 #   dev-only, and nothing in production needs them.
 # --ignore-scripts: no postinstall: the client is generated in the build stage
-#   (the generator is a devDependency); esbuild (for tsx) needs no install script,
-#   its binary comes as an optional dependency.
+#   (the generator is a devDependency). tsx stays installed (`npx tsx` is the
+#   command for people); the entrypoint does not use it.
 RUN npm ci --omit=dev --legacy-peer-deps --ignore-scripts --no-audit --no-fund \
     && npm cache clean --force
 COPY tsconfig.json ./
 # Sources with the client generated in the build stage (src/generated/prisma).
 COPY --from=build /app/src ./src
-# Files stay owned by root: the service cannot change its own code. It writes
-# nothing but tsx's compile cache in $TMPDIR (/tmp).
+# Files stay owned by root: the service cannot change its own code, and it
+# writes nothing.
 USER 1000:1000
 # The service handles SIGTERM itself (stops taking batches, saves its state,
 # exits within ETL_SHUTDOWN_TIMEOUT_S); node runs as PID 1 and starts no child
@@ -76,6 +77,9 @@ USER 1000:1000
 STOPSIGNAL SIGTERM
 # node itself rather than `npx tsx`: one process (npx -> tsx CLI -> node would be
 # three, with signals relayed between them), no npm cache writes at start-up.
-ENTRYPOINT ["node", "--import", "tsx", "src/main.ts"]
+# No loader either: Node 24 strips the types itself (the sources use erasable
+# syntax only, `erasableSyntaxOnly`), so no esbuild process, no compile cache to
+# write, and the memory settings of src/cli/memory-settings.ts apply as anywhere.
+ENTRYPOINT ["node", "src/main.ts"]
 # One sync cycle; pass `--watch`, `status`, `verify`, `reindex` or `--help`.
 CMD []

@@ -169,10 +169,13 @@ function definedOnly(env: Env): Env {
 }
 
 class Reader {
-  constructor(
-    private readonly env: Env,
-    private readonly problems: string[],
-  ) {}
+  private readonly env: Env;
+  private readonly problems: string[];
+
+  constructor(env: Env, problems: string[]) {
+    this.env = env;
+    this.problems = problems;
+  }
 
   string(name: string, fallback: string): string {
     const value = this.env[name]?.trim();

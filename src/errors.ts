@@ -16,8 +16,10 @@ export abstract class EtlError extends Error {
 
 export class ConfigError extends EtlError {
   readonly exitCode = ExitCode.config;
-  constructor(readonly problems: string[]) {
+  readonly problems: string[];
+  constructor(problems: string[]) {
     super(`invalid configuration: ${problems.join("; ")}`);
+    this.problems = problems;
     this.name = "ConfigError";
   }
 }
@@ -27,11 +29,10 @@ export type Dependency = "postgres" | "elasticsearch";
 /** A dependency stayed unreachable through every retry, or its circuit is open. */
 export class DependencyUnavailableError extends EtlError {
   readonly exitCode = ExitCode.unavailable;
-  constructor(
-    readonly dependency: Dependency,
-    cause: unknown,
-  ) {
+  readonly dependency: Dependency;
+  constructor(dependency: Dependency, cause: unknown) {
     super(`${dependency} is unavailable: ${describeError(cause)}`, { cause });
+    this.dependency = dependency;
     this.name = "DependencyUnavailableError";
   }
 }
@@ -44,13 +45,15 @@ export interface RejectedDocument {
 
 export class RejectedDocumentsError extends EtlError {
   readonly exitCode = ExitCode.rejected;
-  constructor(readonly rejected: RejectedDocument[]) {
+  readonly rejected: RejectedDocument[];
+  constructor(rejected: RejectedDocument[]) {
     const shown = rejected
       .slice(0, 5)
       .map((r) => `${r.id} (${r.status}: ${r.reason})`)
       .join("; ");
     const more = rejected.length > 5 ? ` and ${rejected.length - 5} more` : "";
     super(`the index rejected ${rejected.length} document(s): ${shown}${more}`);
+    this.rejected = rejected;
     this.name = "RejectedDocumentsError";
   }
 }
@@ -107,11 +110,11 @@ export class IndexWriteBlockedError extends EtlError {
  */
 export class PermissionDeniedError extends EtlError {
   readonly exitCode = ExitCode.config;
-  constructor(
-    readonly details: { engine: string; privilege: string; index?: string; request: string; reason: string },
-  ) {
+  readonly details: { engine: string; privilege: string; index?: string; request: string; reason: string };
+  constructor(details: { engine: string; privilege: string; index?: string; request: string; reason: string }) {
     super(permissionMessage(details));
     this.name = "PermissionDeniedError";
+    this.details = details;
   }
 }
 

@@ -278,7 +278,8 @@ function checkPod(workload: Obj, refs: Refs): void {
   if (security.runAsUser !== undefined) expect(security.runAsUser, `${name}: runAsUser`).not.toBe(0);
   expect(security.allowPrivilegeEscalation, `${name}: allowPrivilegeEscalation`).toBe(false);
   expect(security.readOnlyRootFilesystem, `${name}: readOnlyRootFilesystem`).toBe(true);
-  // tsx writes its compile cache to /tmp and exits 1 when it cannot.
+  // The migrate Job runs tsx, which writes its compile cache to /tmp and exits 1
+  // when it cannot; the service writes nothing, but keeps the same writable /tmp.
   const tmpMount = (container.volumeMounts ?? []).find((m: Obj) => m.mountPath === "/tmp");
   expect(tmpMount, `${name}: a writable /tmp`).toBeDefined();
   expect(tmpMount.readOnly ?? false, `${name}: /tmp writable`).toBe(false);
@@ -465,8 +466,11 @@ function checkDockerfile(text: string, migrateScript: string): DockerfileFacts {
   expect(stages.length, "multi-stage build").toBeGreaterThanOrEqual(2);
   const external = stages.filter((s) => !stages.some((p) => p.name === s.from));
   for (const stage of external) {
-    expect(stage.from, `stage ${stage.name}: base image node:20 bookworm-slim, pinned to a release`).toMatch(
-      /^node:20\.\d+\.\d+-bookworm-slim(@sha256:[0-9a-f]{64})?$/,
+    expect(stage.from, `stage ${stage.name}: base image node:24 bookworm-slim, pinned to a release`).toMatch(
+      /^node:24\.\d+\.\d+-bookworm-slim(@sha256:[0-9a-f]{64})?$/,
+    );
+    expect(stage.from, `stage ${stage.name}: the Node release the devDependency \`node\` pins (what the tests ran on)`).toContain(
+      `node:${pinnedNode()}-`,
     );
   }
   // `docker build` without --target builds the last stage: that is the runtime image.
@@ -492,7 +496,8 @@ function checkDockerfile(text: string, migrateScript: string): DockerfileFacts {
 
   const entrypoint = execForm(effective(stages, runtime, "ENTRYPOINT"), "runtime ENTRYPOINT");
   expect(entrypoint[0], "node runs the service directly (no npx, no shell)").toBe("node");
-  expect(entrypoint.join(" "), "runs src/main.ts through tsx").toMatch(/--import tsx src\/main\.ts$/);
+  // Node strips the (erasable) types itself: no loader, so no esbuild process and nothing written at start-up.
+  expect(entrypoint, "runs src/main.ts with Node's own type stripping, no loader").toEqual(["node", "src/main.ts"]);
   expect(existsSync(path.join(ROOT, "src/main.ts")), "src/main.ts exists").toBe(true);
 
   const migrate = stages.find((s) => s.name === "migrate");
@@ -529,6 +534,11 @@ function checkBuildContext(dockerfile: string, ignore: string[]): void {
 
 // ---------------------------------------------------------------------------
 // The files
+
+/** The Node release the devDependency `node` pins. */
+function pinnedNode(): string {
+  return JSON.parse(read("package.json")).devDependencies.node;
+}
 
 function dbMigrateScript(): string {
   const pkg = JSON.parse(read("package.json"));
@@ -664,9 +674,9 @@ describe("checks can fail", () => {
       ["wrong Secret name", (d) => (cronContainer(d).envFrom[1].secretRef.name = "etl-secrets")],
       ["no ConfigMap", (d) => cronContainer(d).envFrom.splice(0, 1)],
       ["--watch in a CronJob", (d) => (cronContainer(d).args = ["--watch"])],
-      ["undocumented variable", (d) => cronContainer(d).env.push({ name: "ETL_BATCHSIZE", value: "10" })],
-      ["password in plain env", (d) => cronContainer(d).env.push({ name: "DATABASE_URL", value: "postgresql://u:p@h/db" })],
-      ["heap cap above the limit", (d) => (cronContainer(d).env[0].value = "--max-old-space-size=512")],
+      ["undocumented variable", (d) => (cronContainer(d).env ??= []).push({ name: "ETL_BATCHSIZE", value: "10" })],
+      ["password in plain env", (d) => (cronContainer(d).env ??= []).push({ name: "DATABASE_URL", value: "postgresql://u:p@h/db" })],
+      ["heap cap above the limit", (d) => (cronContainer(d).env = [{ name: "NODE_OPTIONS", value: "--max-old-space-size=512" }])],
       ["root filesystem writable", (d) => (cronContainer(d).securityContext.readOnlyRootFilesystem = false)],
       ["read-only root without /tmp", (d) => (cronContainer(d).volumeMounts = [])],
       ["runs as root", (d) => (podSpecOf(d).securityContext = { runAsUser: 0 })],
@@ -724,15 +734,19 @@ describe("checks can fail", () => {
 
   it("Dockerfile variants are rejected", () => {
     const dockerfile = read("Dockerfile");
+    const RUNTIME_ENTRYPOINT = /^ENTRYPOINT \["node", "src\/main\.ts"\]$/m;
     const script = dbMigrateScript();
     const bad: Array<[string, string]> = [
       ["runs as root", dockerfile.replace(/^USER .*$/gm, "USER root")],
       ["no USER", dockerfile.replace(/^USER .*$/gm, "")],
       ["dev dependencies in the runtime", dockerfile.replace(/npm ci --omit=dev/g, "npm ci")],
-      ["single stage", "FROM node:20.20.2-bookworm-slim\nUSER 1000\nRUN npm ci --omit=dev\nENTRYPOINT [\"node\", \"--import\", \"tsx\", \"src/main.ts\"]\n"],
-      ["shell-form entrypoint", dockerfile.replace(/^ENTRYPOINT \["node", "--import".*$/m, "ENTRYPOINT npx tsx src/main.ts")],
-      ["npx entrypoint", dockerfile.replace(/^ENTRYPOINT \["node", "--import".*$/m, '["npx", "tsx", "src/main.ts"]'.replace(/^/, "ENTRYPOINT "))],
-      ["unpinned base image", dockerfile.replace(/node:20\.\d+\.\d+-bookworm-slim/, "node:20-bookworm-slim")],
+      ["single stage", `FROM node:${pinnedNode()}-bookworm-slim\nUSER 1000\nRUN npm ci --omit=dev\nENTRYPOINT ["node", "src/main.ts"]\n`],
+      ["shell-form entrypoint", dockerfile.replace(RUNTIME_ENTRYPOINT, "ENTRYPOINT node src/main.ts")],
+      ["npx entrypoint", dockerfile.replace(RUNTIME_ENTRYPOINT, 'ENTRYPOINT ["npx", "tsx", "src/main.ts"]')],
+      ["the tsx loader in the entrypoint", dockerfile.replace(RUNTIME_ENTRYPOINT, 'ENTRYPOINT ["node", "--import", "tsx", "src/main.ts"]')],
+      ["unpinned base image", dockerfile.replace(/node:24\.\d+\.\d+-bookworm-slim/, "node:24-bookworm-slim")],
+      ["Node 20", dockerfile.replace(/node:24\.\d+\.\d+-bookworm-slim/, "node:20.20.2-bookworm-slim")],
+      ["another Node 24 release than the tests run", dockerfile.replace(/node:24\.\d+\.\d+-bookworm-slim/, "node:24.0.0-bookworm-slim")],
       ["no STOPSIGNAL", dockerfile.replace(/^STOPSIGNAL .*$/gm, "")],
       ["SIGKILL", dockerfile.replace(/^STOPSIGNAL .*$/gm, "STOPSIGNAL SIGKILL")],
     ];

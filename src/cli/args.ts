@@ -1,7 +1,7 @@
 import { parseArgs } from "node:util";
 import { ConfigError } from "../errors.ts";
 
-export type Command = "sync" | "status" | "verify" | "reindex" | "help";
+export type Command = "sync" | "status" | "verify" | "reindex" | "help" | "version";
 
 export interface CliArgs {
   command: Command;
@@ -31,6 +31,7 @@ Options:
   --log-format <f>        auto | json | pretty                (ETL_LOG_FORMAT)
   --json                  machine-readable output for status and verify
   -h, --help              this text
+  --version               the version, the runtime and its heap limit
 
 Exit codes: 0 ok (also when another run holds the lock), 1 internal error,
 2 configuration error, 3 dependency unavailable, 4 documents rejected,
@@ -50,6 +51,7 @@ export function parseCliArgs(argv: string[]): CliArgs {
         watch: { type: "boolean", default: false },
         json: { type: "boolean", default: false },
         help: { type: "boolean", short: "h", default: false },
+        version: { type: "boolean", default: false },
         interval: { type: "string" },
         index: { type: "string" },
         "batch-size": { type: "string" },
@@ -65,7 +67,7 @@ export function parseCliArgs(argv: string[]): CliArgs {
   if (positionals.length > 1) problems.push(`one command at a time, got: ${positionals.join(" ")}`);
   const name = positionals[0] ?? "sync";
   if (!(COMMANDS as readonly string[]).includes(name)) problems.push(`unknown command "${name}" (see --help)`);
-  const command: Command = values.help ? "help" : (name as Command);
+  const command: Command = values.help ? "help" : values.version ? "version" : (name as Command);
   if (values.watch && command !== "sync") problems.push("--watch applies to sync only");
   if (problems.length > 0) throw new ConfigError(problems);
   return {

@@ -44,8 +44,8 @@ export async function writeBulk(
   return outcomes;
 }
 
-async function sendChunk(engine: Engine, index: string, actions: IndexAction[], options: BulkOptions): Promise<ItemOutcome[]> {
-  if (actions.length === 0) return [];
+async function sendChunk(engine: Engine, index: string, chunk: Chunk, options: BulkOptions): Promise<ItemOutcome[]> {
+  if (chunk.actions.length === 0) return [];
   // The documents arrive as JSON text from SQL: sending them as-is through the
   // transport avoids a parse and a re-serialise of every document.
   const response = await engine.request<BulkResponseShape>(
@@ -56,14 +56,12 @@ async function sendChunk(engine: Engine, index: string, actions: IndexAction[], 
         filter_path: "items.*.status,items.*.error",
         ...(options.requireAlias ? { require_alias: "true" } : {}),
       },
-      // A Buffer (memory outside the JS heap, freed with the request) rather
-      // than one large string, which would wait in old space for a full GC.
-      ndjson: Buffer.concat(actions.map((action) => Buffer.from(toNdjson(action)))),
+      ndjson: encodeNdjson(chunk),
     },
     needs("write", index),
     options.signal,
   );
-  return outcomesOf(actions, response.body);
+  return outcomesOf(chunk.actions, response.body);
 }
 
 interface BulkResponseShape {
@@ -86,24 +84,52 @@ function outcomesOf(actions: IndexAction[], response: BulkResponseShape): ItemOu
   });
 }
 
-function toNdjson(action: IndexAction): string {
-  return action.kind === "index"
-    ? `{"index":{"_id":${JSON.stringify(action.id)}}}\n${action.document}\n`
-    : `{"delete":{"_id":${JSON.stringify(action.id)}}}\n`;
+interface Chunk {
+  actions: IndexAction[];
+  /** The exact size of the chunk's NDJSON body. */
+  bytes: number;
 }
 
-function* chunkByBytes(actions: IndexAction[], maxBytes: number): Generator<IndexAction[]> {
+function actionLine(action: IndexAction): string {
+  return `{"${action.kind}":{"_id":${JSON.stringify(action.id)}}}\n`;
+}
+
+function ndjsonBytes(action: IndexAction): number {
+  const line = Buffer.byteLength(actionLine(action));
+  return action.kind === "index" ? line + Buffer.byteLength(action.document) + 1 : line;
+}
+
+/**
+ * The body as one Buffer written in place: memory outside the JS heap, freed
+ * with the request, and no intermediate string or Buffer per document (those
+ * were garbage the size of the batch, twice, for the collector to chase).
+ */
+function encodeNdjson(chunk: Chunk): Buffer {
+  const body = Buffer.allocUnsafe(chunk.bytes);
+  let offset = 0;
+  for (const action of chunk.actions) {
+    offset += body.write(actionLine(action), offset, "utf8");
+    if (action.kind === "index") {
+      offset += body.write(action.document, offset, "utf8");
+      body[offset++] = 0x0a;
+    }
+  }
+  if (offset !== chunk.bytes) throw new Error(`bulk body is ${offset} bytes, expected ${chunk.bytes}`);
+  return body;
+}
+
+function* chunkByBytes(actions: IndexAction[], maxBytes: number): Generator<Chunk> {
   let chunk: IndexAction[] = [];
   let bytes = 0;
   for (const action of actions) {
-    const size = action.kind === "index" ? Buffer.byteLength(action.document) + 64 : 64;
+    const size = ndjsonBytes(action);
     if (chunk.length > 0 && bytes + size > maxBytes) {
-      yield chunk;
+      yield { actions: chunk, bytes };
       chunk = [];
       bytes = 0;
     }
     chunk.push(action);
     bytes += size;
   }
-  if (chunk.length > 0) yield chunk;
+  if (chunk.length > 0) yield { actions: chunk, bytes };
 }

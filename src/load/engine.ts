@@ -42,13 +42,15 @@ export interface EngineTransport {
 
 /** The engine answered with an error status. */
 export class EngineResponseError extends Error {
-  constructor(
-    readonly status: number,
-    readonly type: string | undefined,
-    readonly reason: string | undefined,
-  ) {
+  readonly status: number;
+  readonly type: string | undefined;
+  readonly reason: string | undefined;
+  constructor(status: number, type: string | undefined, reason: string | undefined) {
     super(`${status} ${type ?? "error"}${reason ? `: ${reason}` : ""}`);
     this.name = "EngineResponseError";
+    this.status = status;
+    this.type = type;
+    this.reason = reason;
   }
 }
 
@@ -76,10 +78,13 @@ export interface Privilege {
 }
 
 export class Engine {
-  constructor(
-    readonly info: EngineInfo,
-    private readonly transport: EngineTransport,
-  ) {}
+  readonly info: EngineInfo;
+  private readonly transport: EngineTransport;
+
+  constructor(info: EngineInfo, transport: EngineTransport) {
+    this.info = info;
+    this.transport = transport;
+  }
 
   /**
    * Sends a request. A refusal for lack of a privilege (403

@@ -40,8 +40,12 @@ const TRANSIENT_HTTP_STATUSES = new Set([429, 502, 503, 504]);
 
 /** Thrown by the loader when some bulk items failed with a transient status. */
 export class TransientBulkItemsError extends Error {
-  constructor(readonly count: number, readonly sample: string) {
+  readonly count: number;
+  readonly sample: string;
+  constructor(count: number, sample: string) {
     super(`${count} bulk item(s) failed transiently, e.g. ${sample}`);
+    this.count = count;
+    this.sample = sample;
     this.name = "TransientBulkItemsError";
   }
 }

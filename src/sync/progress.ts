@@ -6,12 +6,17 @@ export class Progress {
   private readonly started = Date.now();
   private lastReport = Date.now();
 
-  constructor(
-    private readonly log: Logger,
-    private readonly label: string,
-    private readonly total: number | null,
-    private readonly everyMs = 5_000,
-  ) {}
+  private readonly log: Logger;
+  private readonly label: string;
+  private readonly total: number | null;
+  private readonly everyMs: number;
+
+  constructor(log: Logger, label: string, total: number | null, everyMs = 5_000) {
+    this.log = log;
+    this.label = label;
+    this.total = total;
+    this.everyMs = everyMs;
+  }
 
   add(count: number): void {
     this.done += count;

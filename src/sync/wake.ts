@@ -7,8 +7,11 @@
 export class Wake {
   private pending = false;
   private wakeUp: (() => void) | null = null;
+  private readonly debounceMs: number;
 
-  constructor(private readonly debounceMs: number) {}
+  constructor(debounceMs: number) {
+    this.debounceMs = debounceMs;
+  }
 
   /** A change was committed. */
   notify(): void {

@@ -1,7 +1,7 @@
 // Where the CPU goes while something runs: polls /proc/<pid>/stat of every
 // process and sums the CPU seconds used meanwhile by postgres, java (the engine)
 // and node: the processes named in `nodePids` (the ETL child, or the bench
-// itself for the ceilings); other node processes on the machine count as other.
+// itself for the ceilings); other processes on the machine count as other.
 import { readdirSync, readFileSync } from "node:fs";
 
 export type CpuGroup = "postgres" | "java" | "node" | "other";
@@ -19,8 +19,9 @@ function snapshot(nodePids: ReadonlySet<number>): Map<number, { group: CpuGroup;
       const comm = stat.slice(stat.indexOf("(") + 1, close);
       const fields = stat.slice(close + 2).split(" ");
       const ticks = Number(fields[11]) + Number(fields[12]);
-      const group = groupOf(comm);
-      result.set(Number(entry), { group: group === "node" && !nodePids.has(Number(entry)) ? "other" : group, ticks });
+      // Node 24 names its main thread (and so the process) "MainThread": the pid decides.
+      const group = nodePids.has(Number(entry)) ? "node" : groupOf(comm);
+      result.set(Number(entry), { group, ticks });
     } catch {
       // the process ended meanwhile
     }
@@ -31,7 +32,6 @@ function snapshot(nodePids: ReadonlySet<number>): Map<number, { group: CpuGroup;
 function groupOf(comm: string): CpuGroup {
   if (comm === "postgres" || comm.startsWith("postgres")) return "postgres";
   if (comm === "java") return "java";
-  if (comm === "node" || comm.startsWith("node")) return "node";
   return "other";
 }
 

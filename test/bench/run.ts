@@ -21,6 +21,8 @@ interface SizeResult {
   full: EtlRun;
   fullCpu: CpuSplit;
   incremental: EtlRun;
+  /** The highest peak RSS of the incremental rounds. */
+  incrementalPeakRssMb: number;
   sql: SqlCeiling;
   engine: EngineCeiling;
   engineCpu: CpuSplit;
@@ -48,7 +50,7 @@ async function main(): Promise<void> {
   };
   const es = new Client({ node: esUrl, maxRetries: 0, requestTimeout: 600_000 });
   mkdirSync(WORK_DIR, { recursive: true });
-  log(`sizes ${small} and ${large} films; engine ${esUrl}; ETL_BATCH_SIZE ${batchSize}; ceiling ${JSON.stringify(ceiling)}`);
+  log(`sizes ${small} and ${large} films; engine ${esUrl}; ETL_BATCH_SIZE ${batchSize}; ceiling ${JSON.stringify(ceiling)}; Node ${process.version}`);
 
   const results: SizeResult[] = [];
   try {
@@ -71,6 +73,9 @@ async function main(): Promise<void> {
     incr_100_large_s: round(l.incremental.cycleS, 2),
     incr_ratio_large_to_small: round(l.incremental.cycleS / s.incremental.cycleS, 2),
     peak_rss_mb_large: round(l.full.peakRssMb, 1),
+    peak_rss_mb_small: round(s.full.peakRssMb, 1),
+    peak_rss_ratio_large_to_small: round(l.full.peakRssMb / s.full.peakRssMb, 2),
+    peak_rss_mb_incr_large: round(l.incrementalPeakRssMb, 1),
     nrt_p50_s: round(l.nearRealTime!.p50S, 2),
     nrt_p99_s: round(l.nearRealTime!.p99S, 2),
     watch_idle_cpu_pct: round(l.nearRealTime!.idleCpuPct, 2),
@@ -135,12 +140,14 @@ async function benchSize(films: number, ctx: Context, nearRealTimePhase: boolean
   log(`${films}: engine ceiling ${engine.docs} docs in ${engine.loadS.toFixed(1)} s`);
   await ctx.es.indices.delete({ index: `bench_ceiling_${films}`, ignore_unavailable: true });
   rmSync(ndjson, { force: true });
-  return { films, full, fullCpu, incremental, sql, engine, engineCpu, nearRealTime, notifyCost };
+  const incrementalPeakRssMb = Math.max(...rounds.map((r) => r.peakRssMb));
+  return { films, full, fullCpu, incremental, incrementalPeakRssMb, sql, engine, engineCpu, nearRealTime, notifyCost };
 }
 
-/** ETL_* variables of the bench's environment reach the ETL, for tuning runs. */
+/** ETL_* variables and NODE_OPTIONS of the bench's environment reach the ETL, for tuning runs. */
 function etlOverrides(): Record<string, string> {
-  return Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[0].startsWith("ETL_") && e[1] !== undefined));
+  const passed = (name: string) => name.startsWith("ETL_") || name === "NODE_OPTIONS";
+  return Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => passed(e[0]) && e[1] !== undefined));
 }
 
 /** No index behind the alias, no sync state, no pending change log: the next run is a full load. */
@@ -182,6 +189,7 @@ function printTable(results: SizeResult[]): void {
     ["incremental, process wall, s", (r) => r.incremental.wallS.toFixed(2)],
     ["incremental, docs written/deleted", (r) => `${r.incremental.written}/${r.incremental.deleted}`],
     ["peak RSS of the ETL, MB (full sync)", (r) => r.full.peakRssMb.toFixed(1)],
+    ["peak RSS of the ETL, MB (incremental, highest of 3)", (r) => r.incrementalPeakRssMb.toFixed(1)],
     ["CPU s in full sync: postgres", (r) => r.fullCpu.postgres.toFixed(1)],
     ["CPU s in full sync: java (engine)", (r) => r.fullCpu.java.toFixed(1)],
     ["CPU s in full sync: node (ETL)", (r) => r.fullCpu.node.toFixed(1)],

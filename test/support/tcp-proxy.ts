@@ -10,11 +10,13 @@ export class TcpProxy {
   private requestsSeen = 0;
   private readonly listeners: Array<{ atRequests: number; fire: () => void }> = [];
   port = 0;
+  private readonly upstreamHost: string;
+  private readonly upstreamPort: number;
 
-  constructor(
-    private readonly upstreamHost: string,
-    private readonly upstreamPort: number,
-  ) {}
+  constructor(upstreamHost: string, upstreamPort: number) {
+    this.upstreamHost = upstreamHost;
+    this.upstreamPort = upstreamPort;
+  }
 
   /** The requests `whenRequests` counts: bulk writes. */
   private readonly countedRequest = /^POST \/[^ ]*_bulk/;
