@@ -119,4 +119,14 @@ describe("the change log with transactions open across cycles", () => {
     await syncOnce(target);
     await expectIndexEqualsCatalogue(target);
   });
+
+  it("reads entries in numeric order when their ids change digit count (more pending than one window reads)", async () => {
+    // Sequence numbers about to go from three digits to four: as text "1000" < "996".
+    await catalogue.query("SELECT setval(pg_get_serial_sequence('content.etl_change', 'seq'), 990)");
+    const films = (await catalogue.query<{ id: string }>("SELECT id FROM content.film_work ORDER BY id LIMIT 30")).map((r) => r.id);
+    // One transaction, thirty entries (seq 991 to 1020), none visible to the cursors.
+    await catalogue.query("UPDATE content.film_work SET rating = coalesce(rating, 0) + 0.5 WHERE id = ANY($1::uuid[])", [films]);
+    await syncOnce(target, { ETL_CHANGE_BATCH_SIZE: "10" });
+    await expectIndexEqualsCatalogue(target);
+  });
 });

@@ -65,10 +65,11 @@ export async function readChangeLog(
   limit: number,
 ): Promise<LogEntries> {
   const rows = await prisma.$queryRaw<Array<{ seq: string; txid: string; entity: string; entity_id: string }>>`
-    SELECT seq::text AS seq, txid::text AS txid, entity, entity_id::text AS entity_id
-    FROM content.etl_change
-    WHERE (txid, seq) > (${after.txid}::xid8, ${after.seq}::bigint) AND txid < ${bound}::xid8
-    ORDER BY txid, seq
+    SELECT change.seq::text AS seq, change.txid::text AS txid, change.entity, change.entity_id::text AS entity_id
+    FROM content.etl_change AS change
+    WHERE (change.txid, change.seq) > (${after.txid}::xid8, ${after.seq}::bigint) AND change.txid < ${bound}::xid8
+    -- Qualified on purpose: a bare ORDER BY txid would sort the text aliases above ("1000" < "999").
+    ORDER BY change.txid, change.seq
     LIMIT ${limit}`;
   const byEntity: Record<ChangedEntity, Set<string>> = { film_work: new Set(), genre: new Set(), person: new Set() };
   for (const row of rows) {
