@@ -135,6 +135,34 @@ describe("recovering from what happens around a run", () => {
     await expectIndexEqualsCatalogue(target);
   });
 
+  it("a run frozen mid-write whose lock was taken over cannot overwrite the newer run's documents", { timeout: 240_000 }, async () => {
+    const { target, catalogue } = await freshTarget(1000, 57);
+    // One batch of the whole catalogue, sent in many small requests: a freeze lands between two of them.
+    const frozen = startCli([], etlEnv(target, { ETL_BATCH_SIZE: "1000", ETL_BULK_MAX_BYTES: "3000", ETL_BULK_CONCURRENCY: "1" }), {
+      timeoutMs: 230_000,
+    });
+    await waitFor(async () => (await catalogue.query("SELECT 1 FROM content.etl_state WHERE name = $1", [`${target.index}:window`])).length === 1);
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    frozen.signal("SIGSTOP");
+    try {
+      const [lockSession] = await catalogue.query<{ pid: number }>(
+        "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'movies-etl lock'",
+      );
+      await catalogue.query("SELECT pg_terminate_backend($1)", [lockSession!.pid]);
+      await catalogue.query("UPDATE content.film_work SET title = title || ' v2'");
+      const newer = await runCli([], etlEnv(target));
+      expect(newer.code, newer.stderr).toBe(0);
+      await expectIndexEqualsCatalogue(target);
+    } finally {
+      frozen.signal("SIGCONT");
+    }
+    // Thawed, it sends the rest of its old batch: the engine must refuse every document of it.
+    const late = await frozen.result;
+    expect(late.code, late.stderr).toBe(0);
+    expect(logMessages(late.stderr)).toMatch(/lost the lock/);
+    await expectIndexEqualsCatalogue(target);
+  });
+
   it("reindex beside --watch finishes in bounded time, and the watcher keeps the new index in step", { timeout: 180_000 }, async () => {
     const { target, catalogue } = await freshTarget(400, 56);
     const watcher = startCli(["--watch"], etlEnv(target, { ETL_WATCH_INTERVAL_S: "1" }), { timeoutMs: 170_000 });

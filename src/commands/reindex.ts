@@ -43,7 +43,7 @@ export async function reindexCommand(app: App, control: SyncControl): Promise<Ex
 
     const store = new StateStore(app.prisma, index, fence);
     await guards.postgres(() => store.clear());
-    const deps = { ...app, store, index, assertLockHeld: lock.assertHeld };
+    const deps = { ...app, store, index, assertLockHeld: lock.assertHeld, writeVersion: fence.epoch };
     const load = await runSyncCycle(deps, control);
     logSummary(log, load);
     if (load.interrupted) {

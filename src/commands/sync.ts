@@ -101,6 +101,7 @@ async function cycleUnderLock(app: App, control: SyncControl, metrics: SyncMetri
         store,
         index: alias,
         assertLockHeld: lock.assertHeld,
+        writeVersion: fence.epoch,
         onBatchWritten: metrics ? (written, deleted) => metrics.batchWritten(written, deleted) : undefined,
       },
       control,

@@ -23,6 +23,13 @@ export interface BulkOptions {
    * alias someone deleted would silently create a plain index of that name.
    */
   requireAlias?: boolean;
+  /**
+   * Writes carry this external version (`external_gte`): the fencing token of
+   * the run's lock. A run that lost its lock, and whose writes arrive after
+   * the next owner's, is refused by the engine (409) instead of overwriting
+   * newer documents with older ones.
+   */
+  version?: number;
   signal?: AbortSignal;
 }
 
@@ -38,7 +45,7 @@ export async function writeBulk(
   options: BulkOptions,
 ): Promise<ItemOutcome[]> {
   const outcomes: ItemOutcome[] = [];
-  for (const chunk of chunkByBytes(actions, options.maxBytes)) {
+  for (const chunk of chunkByBytes(actions, options.maxBytes, options.version)) {
     outcomes.push(...(await sendChunk(engine, index, chunk, options)));
   }
   return outcomes;
@@ -88,14 +95,16 @@ interface Chunk {
   actions: IndexAction[];
   /** The exact size of the chunk's NDJSON body. */
   bytes: number;
+  version: number | undefined;
 }
 
-function actionLine(action: IndexAction): string {
-  return `{"${action.kind}":{"_id":${JSON.stringify(action.id)}}}\n`;
+function actionLine(action: IndexAction, version: number | undefined): string {
+  const versioned = version === undefined ? "" : `,"version":${version},"version_type":"external_gte"`;
+  return `{"${action.kind}":{"_id":${JSON.stringify(action.id)}${versioned}}}\n`;
 }
 
-function ndjsonBytes(action: IndexAction): number {
-  const line = Buffer.byteLength(actionLine(action));
+function ndjsonBytes(action: IndexAction, version: number | undefined): number {
+  const line = Buffer.byteLength(actionLine(action, version));
   return action.kind === "index" ? line + Buffer.byteLength(action.document) + 1 : line;
 }
 
@@ -108,7 +117,7 @@ function encodeNdjson(chunk: Chunk): Buffer {
   const body = Buffer.allocUnsafe(chunk.bytes);
   let offset = 0;
   for (const action of chunk.actions) {
-    offset += body.write(actionLine(action), offset, "utf8");
+    offset += body.write(actionLine(action, chunk.version), offset, "utf8");
     if (action.kind === "index") {
       offset += body.write(action.document, offset, "utf8");
       body[offset++] = 0x0a;
@@ -118,18 +127,18 @@ function encodeNdjson(chunk: Chunk): Buffer {
   return body;
 }
 
-function* chunkByBytes(actions: IndexAction[], maxBytes: number): Generator<Chunk> {
+function* chunkByBytes(actions: IndexAction[], maxBytes: number, version: number | undefined): Generator<Chunk> {
   let chunk: IndexAction[] = [];
   let bytes = 0;
   for (const action of actions) {
-    const size = ndjsonBytes(action);
+    const size = ndjsonBytes(action, version);
     if (chunk.length > 0 && bytes + size > maxBytes) {
-      yield { actions: chunk, bytes };
+      yield { actions: chunk, bytes, version };
       chunk = [];
       bytes = 0;
     }
     chunk.push(action);
     bytes += size;
   }
-  if (chunk.length > 0) yield { actions: chunk, bytes };
+  if (chunk.length > 0) yield { actions: chunk, bytes, version };
 }

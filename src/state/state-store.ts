@@ -19,6 +19,12 @@ const TRANSACTION_OPTIONS = { maxWait: 30_000, timeout: 60_000 };
 export interface OwnerFence {
   lockName: string;
   token: string;
+  /**
+   * Grows with every claim (and is at least the claim's time in ms): the
+   * external version of every document the owner writes, so the engine
+   * refuses an earlier owner's late writes.
+   */
+  epoch: number;
 }
 
 /**
@@ -41,10 +47,16 @@ export class StateStore {
 
   /** Records a new owner of `lockName` (call right after taking the lock); earlier owners' writes fail from now on. */
   static async claim(prisma: PrismaClient, lockName: string): Promise<OwnerFence> {
-    const fence = { lockName, token: randomUUID() };
-    const value = { token: fence.token, since: new Date().toISOString() };
-    await prisma.etlState.upsert({ where: { name: ownerKey(lockName) }, create: { name: ownerKey(lockName), value }, update: { value } });
-    return fence;
+    return prisma.$transaction(async (tx) => {
+      const rows = await tx.$queryRaw<Array<{ previous: string | null; now_ms: string }>>`
+        SELECT (SELECT value->>'epoch' FROM content.etl_state WHERE name = ${ownerKey(lockName)} FOR UPDATE) AS previous,
+               floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint::text AS now_ms`;
+      const previous = Number(rows[0]?.previous ?? 0);
+      const fence: OwnerFence = { lockName, token: randomUUID(), epoch: Math.max(previous + 1, Number(rows[0]!.now_ms)) };
+      const value = { token: fence.token, epoch: fence.epoch, since: new Date().toISOString() };
+      await tx.etlState.upsert({ where: { name: ownerKey(lockName) }, create: { name: ownerKey(lockName), value }, update: { value } });
+      return fence;
+    }, TRANSACTION_OPTIONS);
   }
 
   private key(part: Part): string {

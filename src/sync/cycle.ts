@@ -25,6 +25,8 @@ export interface SyncDependencies {
   index: string;
   /** Throws unless this run still holds its lock; checked before every write to the index. */
   assertLockHeld(): Promise<void>;
+  /** The lock's fencing token, written as every document's external version; absent when no lock is held. */
+  writeVersion?: number;
   /** Told about every acknowledged batch (metrics, health). */
   onBatchWritten?(written: number, deleted: number): void;
 }
@@ -194,6 +196,7 @@ async function writeWindow(
     requireAlias,
     guard: guards.elasticsearch,
     beforeWrite: deps.assertLockHeld,
+    version: deps.writeVersion,
   };
 
   // While the index digests up to `bulkConcurrency` batches, Postgres already

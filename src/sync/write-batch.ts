@@ -1,4 +1,4 @@
-import { IndexGoneError, IndexWriteBlockedError, PermissionDeniedError, type RejectedDocument } from "../errors.ts";
+import { IndexGoneError, IndexWriteBlockedError, LockLostError, PermissionDeniedError, type RejectedDocument } from "../errors.ts";
 import type { FilmBatchRow } from "../extract/film-batch.ts";
 import { writeBulk, type IndexAction, type ItemOutcome } from "../load/bulk-writer.ts";
 import type { Engine } from "../load/engine.ts";
@@ -27,6 +27,8 @@ export interface WriteTarget {
   guard: Guard;
   /** Runs before every attempt to write; throws to stop the write (the run's lock check). */
   beforeWrite(): Promise<void>;
+  /** The run's fencing token, sent as the documents' external version; none outside a locked run. */
+  version?: number;
 }
 
 export async function writeFilmBatch(rows: FilmBatchRow[], target: WriteTarget): Promise<BatchResult> {
@@ -45,6 +47,7 @@ export async function writeFilmBatch(rows: FilmBatchRow[], target: WriteTarget):
     const outcomes = await writeBulk(target.engine, target.index, pending, {
       maxBytes: target.maxBytes,
       requireAlias: target.requireAlias,
+      version: target.version,
       signal,
     });
     throwIfTheIndexRefusesAll(target, outcomes);
@@ -84,4 +87,7 @@ function throwIfTheIndexRefusesAll(target: WriteTarget, outcomes: ItemOutcome[])
   if (gone) throw new IndexGoneError(index, gone.reason ?? "index_not_found_exception");
   const blocked = outcomes.find((o) => !o.ok && o.errorType === "cluster_block_exception");
   if (blocked) throw new IndexWriteBlockedError(index, blocked.reason ?? "cluster_block_exception");
+  // A newer version than ours: a run that took the lock after us has written here. Stop, do not judge the document.
+  const overtaken = outcomes.find((o) => !o.ok && o.errorType === "version_conflict_engine_exception");
+  if (overtaken) throw new LockLostError(index, new Error(`a newer run has written ${overtaken.action.id} (${overtaken.reason ?? "version conflict"})`));
 }
