@@ -77,6 +77,27 @@ describe("recovering from what happens around a run", () => {
     await expectIndexEqualsCatalogue(target);
   });
 
+  it("the index deleted while a full load starts: recreated and loaded in full, not an unexpected error", async () => {
+    const { db, target, catalogue } = await freshTarget(200, 58);
+    expect((await runCli([], etlEnv(target))).code).toBe(0);
+    await catalogue.query("DELETE FROM content.etl_state WHERE name LIKE $1", [`${target.index}:%`]);
+    // Hold the run where it fixes its full-load window (an uncommitted row with the same key makes it
+    // wait), after it checked the index; delete the index meanwhile.
+    const blocker = new pg.Client({ connectionString: db.url });
+    await blocker.connect();
+    cleanups.push(() => blocker.end());
+    await blocker.query("BEGIN");
+    await blocker.query("INSERT INTO content.etl_state (name, value) VALUES ($1, '{}')", [`${target.index}:window`]);
+    const run = startCli([], etlEnv(target));
+    await waitFor(async () => (await catalogue.query("SELECT 1 FROM pg_locks WHERE NOT granted AND locktype = 'transactionid'")).length > 0);
+    await deleteIndices(await concreteIndices(target.index));
+    await blocker.query("ROLLBACK");
+    const result = await run.result;
+    expect(result.code, result.stderr).toBe(0);
+    expect(logMessages(result.stderr)).toMatch(/disappeared during the run/);
+    await expectIndexEqualsCatalogue(target);
+  });
+
   it("a run that resumes an interrupted window also takes every change made after that window was planned", async () => {
     const { target, catalogue } = await freshTarget(300, 54);
     expect((await runCli([], etlEnv(target))).code).toBe(0);

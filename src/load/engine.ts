@@ -54,6 +54,11 @@ export class EngineResponseError extends Error {
   }
 }
 
+/** The index (or alias) the request named does not exist. */
+export function isIndexNotFound(error: unknown): boolean {
+  return error instanceof EngineResponseError && error.status === 404 && error.type === "index_not_found_exception";
+}
+
 /** The error of a response body, in either engine's shape (`{error: {type, reason}}` or `{error: "..."}`). */
 export function engineErrorFromBody(status: number, body: unknown): EngineResponseError {
   const error = (body as { error?: { type?: string; reason?: string } | string } | null | undefined)?.error;

@@ -1,6 +1,6 @@
 import type { Config } from "../config.ts";
 import type { PrismaClient } from "../db/prisma.ts";
-import { IndexGoneError, RejectedDocumentsError } from "../errors.ts";
+import { describeError, IndexGoneError, RejectedDocumentsError } from "../errors.ts";
 import { changeLogInstalled, pruneChangeLog } from "../extract/change-log.ts";
 import { countFilms, readFilmBatch, type FilmBatchRow, type FilmSelection } from "../extract/film-batch.ts";
 import type { Logger } from "../log.ts";
@@ -9,7 +9,7 @@ import { StateStore } from "../state/state-store.ts";
 import type { SyncWindow } from "../state/sync-state.ts";
 import { planWindow, windowIsEmpty } from "./plan-window.ts";
 import { beginBulkLoad, endBulkLoad } from "../load/bulk-load-settings.ts";
-import type { Engine } from "../load/engine.ts";
+import { isIndexNotFound, type Engine } from "../load/engine.ts";
 import { checkDefinition, definitionWarning, identifyIndex } from "../load/index-admin.ts";
 import { Progress } from "./progress.ts";
 import { writeFilmBatch, type BatchResult, type WriteTarget } from "./write-batch.ts";
@@ -66,10 +66,10 @@ export async function runSyncCycle(deps: SyncDependencies, control: SyncControl)
     });
   }
   const writesThroughAlias = await checkStateBelongsToIndex(deps);
-  const definition = await guards.elasticsearch((signal) => checkDefinition(deps.engine, deps.index, signal));
+  const definition = await onIndex(deps, (signal) => checkDefinition(deps.engine, deps.index, signal));
   if (!definition.current) log.warn(definitionWarning(deps.index, definition), { index: deps.index, fix: "reindex" });
   // A killed full load could not put back the settings it changed; its marker says what they were.
-  const restored = await guards.elasticsearch((signal) => endBulkLoad(deps.engine, deps.index, signal));
+  const restored = await onIndex(deps, (signal) => endBulkLoad(deps.engine, deps.index, signal));
   if (restored.kind === "applied") log.info("restored the index settings an interrupted full load left", { index: deps.index });
   if (restored.kind === "refused") logRefusedRestore(log, deps.index, restored.reason);
 
@@ -153,7 +153,7 @@ async function processWindow(
   const { guards, log } = deps;
   if (!window.fullLoad) return writeWindow(deps, window, filmAfter, requireAlias, control, outcome);
   await deps.assertLockHeld();
-  const begun = await guards.elasticsearch((signal) => beginBulkLoad(deps.engine, deps.index, signal));
+  const begun = await onIndex(deps, (signal) => beginBulkLoad(deps.engine, deps.index, signal));
   if (begun.kind === "refused") {
     log.warn("the engine refused the bulk-load settings (refresh off, no replicas); loading with the index's own", {
       index: deps.index,
@@ -163,10 +163,24 @@ async function processWindow(
   try {
     return await writeWindow(deps, window, filmAfter, requireAlias, control, outcome);
   } finally {
-    await guards
-      .elasticsearch((signal) => endBulkLoad(deps.engine, deps.index, signal))
+    await onIndex(deps, (signal) => endBulkLoad(deps.engine, deps.index, signal))
       .then((restored) => restored.kind === "refused" && logRefusedRestore(log, deps.index, restored.reason))
-      .catch((error: unknown) => log.warn("could not restore the index settings after the full load; the next run will", { error: String(error) }));
+      .catch((error: unknown) => {
+        // A vanished index has no settings to restore; the write that met it says so.
+        if (!(error instanceof IndexGoneError)) {
+          log.warn("could not restore the index settings after the full load; the next run will", { reason: describeError(error) });
+        }
+      });
+  }
+}
+
+/** A call on the index under the engine's policy; an index that vanished meanwhile becomes IndexGoneError. */
+async function onIndex<T>(deps: SyncDependencies, call: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  try {
+    return await deps.guards.elasticsearch(call);
+  } catch (error) {
+    if (isIndexNotFound(error)) throw new IndexGoneError(deps.index, describeError(error));
+    throw error;
   }
 }
 
