@@ -65,6 +65,25 @@ describe("recovering from what happens around a run", () => {
     await expectIndexEqualsCatalogue(target);
   });
 
+  it("an alias pointed back at an older index (a rollback): the full load also removes films deleted since", async () => {
+    const { target, catalogue } = await freshTarget(120, 59);
+    expect((await runCli([], etlEnv(target))).code).toBe(0);
+    const [older] = await concreteIndices(target.index);
+    expect((await runCli(["reindex"], etlEnv(target))).code).toBe(0);
+    const [newer] = await concreteIndices(target.index);
+    await catalogue.query("DELETE FROM content.film_work WHERE id IN (SELECT id FROM content.film_work ORDER BY id LIMIT 5)");
+    expect((await runCli([], etlEnv(target))).code).toBe(0);
+
+    await engineRequest("POST", "/_aliases", {
+      actions: [{ remove: { index: newer, alias: target.index } }, { add: { index: older, alias: target.index } }],
+    });
+    const rerun = await runCli([], etlEnv(target));
+    expect(rerun.code, rerun.stderr).toBe(0);
+    expect(logMessages(rerun.stderr)).toMatch(/loading it in full/);
+    expect(logMessages(rerun.stderr)).toMatch(/removed documents of films the catalogue no longer has/);
+    await expectIndexEqualsCatalogue(target);
+  });
+
   it("the index deleted during a run: the run recreates it and loads it in full", async () => {
     const { target, catalogue } = await freshTarget(600, 53);
     const run = startCli([], etlEnv(target, { ETL_BATCH_SIZE: "5", ETL_BULK_CONCURRENCY: "1" }));

@@ -12,6 +12,7 @@ import { beginBulkLoad, endBulkLoad } from "../load/bulk-load-settings.ts";
 import { isIndexNotFound, type Engine } from "../load/engine.ts";
 import { checkDefinition, definitionWarning, identifyIndex } from "../load/index-admin.ts";
 import { Progress } from "./progress.ts";
+import { removeDocumentsNotInCatalogue } from "./remove-extras.ts";
 import { writeFilmBatch, type BatchResult, type WriteTarget } from "./write-batch.ts";
 
 export interface SyncDependencies {
@@ -151,7 +152,8 @@ async function processWindow(
   outcome: SyncOutcome,
 ): Promise<boolean> {
   const { guards, log } = deps;
-  if (!window.fullLoad) return writeWindow(deps, window, filmAfter, requireAlias, control, outcome);
+  const target = writeTargetOf(deps, requireAlias);
+  if (!window.fullLoad) return writeWindow(deps, window, filmAfter, target, control, outcome);
   await deps.assertLockHeld();
   const begun = await onIndex(deps, (signal) => beginBulkLoad(deps.engine, deps.index, signal));
   if (begun.kind === "refused") {
@@ -161,7 +163,11 @@ async function processWindow(
     });
   }
   try {
-    return await writeWindow(deps, window, filmAfter, requireAlias, control, outcome);
+    if (!(await writeWindow(deps, window, filmAfter, target, control, outcome))) return false;
+    const removed = await removeDocumentsNotInCatalogue({ prisma: deps.prisma, guard: guards.postgres }, target, deps.config.batchSize);
+    if (removed > 0) log.info("removed documents of films the catalogue no longer has", { index: deps.index, removed });
+    outcome.deleted += removed;
+    return true;
   } finally {
     await onIndex(deps, (signal) => endBulkLoad(deps.engine, deps.index, signal))
       .then((restored) => restored.kind === "refused" && logRefusedRestore(log, deps.index, restored.reason))
@@ -191,11 +197,23 @@ function logRefusedRestore(log: Logger, index: string, reason: string): void {
   });
 }
 
+function writeTargetOf(deps: SyncDependencies, requireAlias: boolean): WriteTarget {
+  return {
+    engine: deps.engine,
+    index: deps.index,
+    maxBytes: deps.config.bulkMaxBytes,
+    requireAlias,
+    guard: deps.guards.elasticsearch,
+    beforeWrite: deps.assertLockHeld,
+    version: deps.writeVersion,
+  };
+}
+
 async function writeWindow(
   deps: SyncDependencies,
   window: SyncWindow,
   filmAfter: string | null,
-  requireAlias: boolean,
+  target: WriteTarget,
   control: SyncControl,
   outcome: SyncOutcome,
 ): Promise<boolean> {
@@ -203,15 +221,6 @@ async function writeWindow(
   const selection: FilmSelection = window.fullLoad ? { kind: "all" } : { kind: "touched", ...window.touched };
   const total = window.fullLoad ? await guards.postgres(() => countFilms(prisma)) : null;
   const progress = new Progress(log, window.fullLoad ? "full load" : "catching up", total);
-  const target: WriteTarget = {
-    engine: deps.engine,
-    index: deps.index,
-    maxBytes: config.bulkMaxBytes,
-    requireAlias,
-    guard: guards.elasticsearch,
-    beforeWrite: deps.assertLockHeld,
-    version: deps.writeVersion,
-  };
 
   // While the index digests up to `bulkConcurrency` batches, Postgres already
   // prepares the next. Writes are settled oldest first, so the film cursor
