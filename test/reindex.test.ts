@@ -2,7 +2,8 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "./support/database.ts";
 import { concreteIndices, countDocuments, dropIndices, uniqueIndexName } from "./support/engine.ts";
-import { etlEnv, expectIndexEqualsCatalogue, runCli, type EtlTarget } from "./support/etl.ts";
+import { etlEnv, expectIndexEqualsCatalogue, runCli, startCli, type EtlTarget } from "./support/etl.ts";
+import { waitFor } from "./support/wait.ts";
 
 /** `reindex` end to end, against whichever engine the suite runs on (CI runs it on both modes). */
 describe("reindex", () => {
@@ -56,5 +57,51 @@ describe("reindex", () => {
     await expectIndexEqualsCatalogue(target);
     const sync = await runCli([], etlEnv(target));
     expect(sync.stderr).toMatch(/"written":0,"deleted":0/);
+  });
+
+  it("succeeds while writers keep changing the catalogue, and the next sync brings what they changed meanwhile", { timeout: 180_000 }, async () => {
+    let writing = true;
+    let changes = 0;
+    const writer = (async () => {
+      const client = await pool.connect();
+      try {
+        for (let i = 0; writing; i++) {
+          // New films, deleted films and renamed ones: all change the catalogue's ids or documents.
+          if (i % 3 === 0) {
+            await client.query(
+              "INSERT INTO content.film_work (id, title, type, created, modified) VALUES (gen_random_uuid(), 'written during reindex', 'movie', now(), now())",
+            );
+          } else if (i % 3 === 1) {
+            await client.query("DELETE FROM content.film_work WHERE id = (SELECT id FROM content.film_work ORDER BY random() LIMIT 1)");
+          } else {
+            await client.query("UPDATE content.film_work SET title = title || '!' WHERE id = (SELECT id FROM content.film_work ORDER BY random() LIMIT 1)");
+          }
+          changes++;
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+      } finally {
+        client.release();
+      }
+    })();
+    const result = await runCli(["reindex"], etlEnv(target, { ETL_BATCH_SIZE: "100" }), { timeoutMs: 170_000 });
+    writing = false;
+    await writer;
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toMatch(/the alias now points at the new index/);
+    expect(changes).toBeGreaterThan(20);
+    expect((await runCli([], etlEnv(target))).code).toBe(0);
+    await expectIndexEqualsCatalogue(target);
+  });
+
+  it("stopped before its swap, leaves no index and no state behind", async () => {
+    const before = (await concreteIndices(`${target.index}_*`)).sort();
+    const running = startCli(["reindex"], etlEnv(target, { ETL_BATCH_SIZE: "10", ETL_BULK_CONCURRENCY: "1" }));
+    await waitFor(async () => (await pool.query("SELECT 1 FROM content.etl_state WHERE name LIKE $1 AND name LIKE '%:window'", [`${target.index}_%`])).rowCount === 1);
+    running.signal("SIGTERM");
+    const result = await running.result;
+    expect(result.code, result.stderr).toBe(143);
+    expect(result.stderr).toMatch(/removed its unfinished index/);
+    expect((await concreteIndices(`${target.index}_*`)).sort()).toEqual(before);
+    expect((await pool.query("SELECT name FROM content.etl_state WHERE name LIKE $1", [`${target.index}\\_%`])).rows).toEqual([]);
   });
 });

@@ -1,11 +1,12 @@
 import type { App } from "../app.ts";
-import { acquireAdvisoryLock } from "../db/advisory-lock.ts";
+import { acquireAdvisoryLock, type HeldLock } from "../db/advisory-lock.ts";
 import { ExitCode, IndexDiffersError } from "../errors.ts";
 import { replicasConfigurable } from "../load/engine-quirks.ts";
 import {
   countDocuments,
-  flatSettings,
   createIndex,
+  deleteIndex,
+  flatSettings,
   identifyIndex,
   isVersionedIndexOf,
   putIndexSettings,
@@ -13,8 +14,11 @@ import {
   resolveIndex,
   swapAlias,
   versionedIndexName,
+  type IndexIdentity,
+  type IndexTarget,
 } from "../load/index-admin.ts";
-import { StateStore } from "../state/state-store.ts";
+import { StateStore, type OwnerFence } from "../state/state-store.ts";
+import { checkCompleteness } from "../sync/completeness.ts";
 import { runSyncCycle, type SyncControl } from "../sync/cycle.ts";
 import { logSummary } from "../sync/summary.ts";
 
@@ -42,48 +46,98 @@ export async function reindexCommand(app: App, control: SyncControl): Promise<Ex
     const created = await guards.elasticsearch((signal) => identifyIndex(es, index, signal));
 
     const store = new StateStore(app.prisma, index, fence);
-    await guards.postgres(() => store.clear());
+    const run: ReindexRun = { app, control, index, alias, previous, created, store, fence, lock };
+    let swapped = false;
+    try {
+      swapped = await fillCheckAndSwap(run);
+    } finally {
+      if (!swapped) await discard(run);
+    }
+    return ExitCode.ok;
+  } finally {
+    await lock.release();
+  }
+}
+
+interface ReindexRun {
+  app: App;
+  control: SyncControl;
+  index: string;
+  alias: string;
+  previous: IndexTarget | null;
+  created: IndexIdentity | null;
+  store: StateStore;
+  fence: OwnerFence;
+  lock: HeldLock;
+}
+
+/** Attempts to catch up before giving up on a catalogue that keeps moving under the check. */
+const CATCH_UP_ATTEMPTS = 3;
+
+/**
+ * Fills the new index, catches it up until its ids match the catalogue's (but
+ * for films with changes still pending), swaps the alias. False when stopped
+ * first; throws (and the caller cleans up) when the index is not complete.
+ */
+async function fillCheckAndSwap(run: ReindexRun): Promise<boolean> {
+  const { app, control, index, alias, previous, store, fence, lock } = run;
+  const { log, guards, engine: es } = app;
+  {
     const deps = { ...app, store, index, assertLockHeld: lock.assertHeld, writeVersion: fence.epoch };
     const load = await runSyncCycle(deps, control);
     logSummary(log, load);
-    if (load.interrupted) {
-      log.warn("reindex stopped before the swap; the alias still points at the old index", { abandoned: index });
-      return ExitCode.ok;
-    }
+    if (load.interrupted) return false;
 
     const replicas = replicasConfigurable(es.info) ? await previousReplicas(app, previous?.indices[0]) : null;
     if (replicas !== null) {
       await guards.elasticsearch((signal) => putIndexSettings(es, index, { number_of_replicas: replicas }, signal));
     }
-    const catchUp = await runSyncCycle(deps, control);
-    if (catchUp.interrupted) return ExitCode.ok;
-    await guards.elasticsearch((signal) => refreshIndex(es, index, signal));
-
-    const documents = await guards.elasticsearch((signal) => countDocuments(es, index, signal));
-    const films = await guards.postgres(() => app.prisma.filmWork.count());
-    if (documents !== films) {
-      throw new IndexDiffersError(
-        `reindex: ${index} holds ${documents} documents but the catalogue has ${films} films; the alias was not moved`,
-      );
+    for (let attempt = 1; ; attempt++) {
+      const catchUp = await runSyncCycle(deps, control);
+      if (catchUp.interrupted) return false;
+      await guards.elasticsearch((signal) => refreshIndex(es, index, signal));
+      const state = await guards.postgres(() => store.load());
+      const check = await checkCompleteness(app, index, state.cursors);
+      if (check.unexplained.length === 0) {
+        if (check.pending > 0) log.info("reindex: changes committed meanwhile are still pending; the next sync applies them", { films: check.pending });
+        break;
+      }
+      if (attempt === CATCH_UP_ATTEMPTS) {
+        throw new IndexDiffersError(
+          `reindex: ${index} and the catalogue differ in ${check.unexplained.length} films no pending change explains ` +
+            `(e.g. ${check.unexplained.slice(0, 3).join(", ")}); the alias was not moved`,
+        );
+      }
+      log.info("reindex: the catalogue moved during the check; catching up again", { attempt, differences: check.unexplained.length });
     }
     const current = await guards.elasticsearch((signal) => identifyIndex(es, index, signal));
-    if (current?.uuid !== created?.uuid) {
+    if (current?.uuid !== run.created?.uuid) {
       throw new IndexDiffersError(`reindex: ${index} was deleted or replaced while it was being filled; the alias was not moved`);
     }
     await lock.assertHeld();
     await guards.elasticsearch((signal) => swapAlias(es, alias, index, previous, signal));
-    await guards.postgres(() => store.copyTo(new StateStore(app.prisma, alias, fence)));
-    await guards.postgres(() => store.clear());
-    log.info("reindex: the alias now points at the new index", {
-      alias,
-      index,
-      documents,
-      keptForRollback: previous?.indices.filter((name) => name !== alias) ?? [],
-    });
-    return ExitCode.ok;
-  } finally {
-    await lock.release();
   }
+  await guards.postgres(() => store.copyTo(new StateStore(app.prisma, alias, fence)));
+  await guards.postgres(() => StateStore.forget(app.prisma, [index]));
+  const documents = await guards.elasticsearch((signal) => countDocuments(es, index, signal));
+  log.info("reindex: the alias now points at the new index", {
+    alias,
+    index,
+    documents,
+    keptForRollback: previous?.indices.filter((name) => name !== alias) ?? [],
+  });
+  return true;
+}
+
+/**
+ * Nothing of a reindex that stopped or failed before its swap is worth
+ * keeping: its index is orphaned, and its state would hold the change log back.
+ */
+async function discard(run: ReindexRun): Promise<void> {
+  const { app, index } = run;
+  await app.guards.elasticsearch((signal) => deleteIndex(app.engine, index, signal)).catch(() => {});
+  await app.guards.postgres(() => StateStore.forget(app.prisma, [index])).catch(() => {});
+  app.log.warn("reindex stopped before the swap: removed its unfinished index; the alias still points at the old one", { removed: index });
 }
 
 /**

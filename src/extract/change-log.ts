@@ -120,3 +120,13 @@ export async function oldestLogEntryAgeSeconds(prisma: PrismaClient, cursor: Log
     FROM content.etl_change WHERE (txid, seq) > (${from.txid}::xid8, ${from.seq}::bigint)`;
   return rows[0]?.age ?? null;
 }
+
+/** Which of `filmIds` have a change-log entry after `cursor`: changes of theirs are pending. */
+export async function filmsWithPendingChanges(prisma: PrismaClient, cursor: LogCursor | null, filmIds: string[]): Promise<Set<string>> {
+  if (filmIds.length === 0) return new Set();
+  const from = cursor ?? { txid: "0", seq: "0" };
+  const rows = await prisma.$queryRaw<Array<{ id: string }>>`
+    SELECT DISTINCT entity_id::text AS id FROM content.etl_change
+    WHERE entity = 'film_work' AND entity_id = ANY(${filmIds}::uuid[]) AND (txid, seq) > (${from.txid}::xid8, ${from.seq}::bigint)`;
+  return new Set(rows.map((row) => row.id));
+}

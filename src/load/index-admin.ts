@@ -159,6 +159,11 @@ export async function swapAlias(engine: Engine, alias: string, index: string, pr
   await engine.request({ method: "POST", path: "/_aliases", body: { actions } }, needs("aliases", alias), signal);
 }
 
+/** Deletes a concrete index (never an alias: the engine refuses that). */
+export async function deleteIndex(engine: Engine, index: string, signal?: AbortSignal): Promise<void> {
+  await engine.request({ method: "DELETE", path: path(index), ignore: [404] }, needs("deleteIndex", index), signal);
+}
+
 export async function countDocuments(engine: Engine, index: string, signal?: AbortSignal): Promise<number> {
   const { body } = await engine.request<{ count: number }>({ method: "GET", path: path(index, "_count") }, needs("read", index), signal);
   return body.count;

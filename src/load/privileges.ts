@@ -10,6 +10,8 @@ export const INDEX_PRIVILEGES = {
   /** Resolve an alias, read settings (uuid, replicas) and the mapping's `_meta`. */
   metadata: "view_index_metadata",
   createIndex: "create_index",
+  /** A reindex removes its own index when it stops or fails before the swap. */
+  deleteIndex: "delete_index",
   /** Create an index behind the alias, swap the alias. */
   aliases: "indices:admin/aliases",
   /** Bulk-load settings and their restore. */
