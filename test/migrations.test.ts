@@ -106,7 +106,7 @@ describe("applying migrations", () => {
   it("applies every migration to an empty database, and a second run changes nothing", async () => {
     const database = await emptyDatabase();
     const names = await migrationNamesOnDisk();
-    expect(names.map((name) => name.replace(/^\d{14}_/, ""))).toEqual(["catalogue", "etl_state", "change_capture", "change_notify"]);
+    expect(names.map((name) => name.replace(/^\d{14}_/, ""))).toEqual(["catalogue", "etl_state", "change_capture", "change_capture_v2"]);
 
     const first = await migrate({ databaseUrl: database.url });
     expect(first).toEqual({ createdDatabase: false, recordedAsApplied: [], applied: names, missingCatalogueIndexes: [] });
@@ -124,7 +124,7 @@ describe("applying migrations", () => {
         rolled_back: false,
       });
     }
-    expect(schema.triggers).toHaveLength(13);
+    expect(schema.triggers).toHaveLength(18);
 
     const second = await migrate({ databaseUrl: database.url });
     expect(second).toEqual({ createdDatabase: false, recordedAsApplied: [], applied: [], missingCatalogueIndexes: [] });
@@ -256,7 +256,7 @@ describe("an existing catalogue (created by the admin panel)", () => {
     expect(history.every((row) => row.finished && !row.rolled_back)).toBe(true);
     expect(await tableExists(database.url, "content.etl_state")).toBe(true);
     expect(await tableExists(database.url, "content.etl_change")).toBe(true);
-    expect(await captureTriggerCount(database.url)).toBe(13);
+    expect(await captureTriggerCount(database.url)).toBe(18);
 
     // The data is untouched and changes to it are captured.
     await withClient(database.url, async (client) => {

@@ -180,4 +180,26 @@ describe("a sync cycle propagates every kind of change", () => {
     }
     expect(await cycleAfter(async () => {})).toEqual([late]);
   });
+
+  it("a change applied with session_replication_role = replica (a replica, a restore) is still seen", async () => {
+    const film = await someFilm(30);
+    const client = await catalogue.pool.connect();
+    try {
+      await client.query("SET session_replication_role = replica");
+      const changed = await cycleAfter(() =>
+        client.query("UPDATE content.film_work SET title = 'applied as a replica' WHERE id = $1", [film]).then(() => {}),
+      );
+      expect(changed).toEqual([film]);
+    } finally {
+      await client.query("RESET session_replication_role");
+      client.release();
+    }
+  });
+
+  it("a join table truncated (no row trigger fires): the next cycle loads everything again", async () => {
+    const films = (await catalogue.query<{ id: string }>("SELECT DISTINCT film_work_id AS id FROM content.genre_film_work")).map((r) => r.id);
+    expect(films.length).toBeGreaterThan(10);
+    const changed = await cycleAfter(() => catalogue.query("TRUNCATE content.genre_film_work").then(() => {}));
+    expect(changed).toEqual(films.sort());
+  });
 });

@@ -1,7 +1,7 @@
 import pg from "pg";
 import type { Logger } from "../log.ts";
 
-/** The channel the change-capture triggers notify (migration change_notify). */
+/** The channel the change-capture triggers notify (migration change_capture_v2). */
 export const CHANGE_CHANNEL = "movies_etl_change";
 
 export interface ChangeListener {

@@ -18,6 +18,8 @@ export interface LogCursor {
 
 export interface LogEntries {
   byEntity: Record<ChangedEntity, string[]>;
+  /** A table was truncated (entity `reload`): no row trigger saw what went, so everything must be loaded again. */
+  reload: boolean;
   next: LogCursor;
   more: boolean;
 }
@@ -72,9 +74,12 @@ export async function readChangeLog(
     ORDER BY change.txid, change.seq
     LIMIT ${limit}`;
   const byEntity: Record<ChangedEntity, Set<string>> = { film_work: new Set(), genre: new Set(), person: new Set() };
+  let reload = false;
   for (const row of rows) {
     if (row.entity === "film_work" || row.entity === "genre" || row.entity === "person") {
       byEntity[row.entity].add(row.entity_id);
+    } else if (row.entity === "reload") {
+      reload = true;
     } else {
       throw new Error(`content.etl_change seq ${row.seq}: unknown entity "${row.entity}"`);
     }
@@ -86,6 +91,7 @@ export async function readChangeLog(
   const caughtUp: LogCursor = { txid: bound, seq: "0" };
   return {
     byEntity: { film_work: [...byEntity.film_work], genre: [...byEntity.genre], person: [...byEntity.person] },
+    reload,
     next: more && last ? { txid: last.txid, seq: last.seq } : compareLogCursors(caughtUp, after) > 0 ? caughtUp : after,
     more,
   };

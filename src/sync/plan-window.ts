@@ -40,6 +40,7 @@ export async function planWindow(prisma: PrismaClient, cursors: Cursors | null, 
   const touched = { genreIds: new Set<string>(), personIds: new Set<string>(), filmIds: new Set<string>() };
   const next: Cursors = { tables: { ...cursors.tables }, log: null };
   let more = false;
+  let reload = false;
 
   for (const table of options.tables) {
     const changed = await readChangedRows(prisma, table, cursors.tables[table] ?? null, watermark, options.changeBatchSize);
@@ -55,8 +56,11 @@ export async function planWindow(prisma: PrismaClient, cursors: Cursors | null, 
     for (const id of entries.byEntity.person) touched.personIds.add(id);
     next.log = entries.next;
     more ||= entries.more;
+    reload = entries.reload;
   }
 
+  // A truncated table: what it held is gone without a trace per row, so this window loads everything.
+  if (reload) return { fullLoad: true, touched: { genreIds: [], personIds: [], filmIds: [] }, next, more };
   return {
     fullLoad: false,
     touched: { genreIds: [...touched.genreIds], personIds: [...touched.personIds], filmIds: [...touched.filmIds] },
