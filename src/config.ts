@@ -41,6 +41,11 @@ export interface Config {
   watchIntervalS: number;
   /** How long a watcher gathers change notifications into one cycle. */
   watchDebounceMs: number;
+  /**
+   * An index whose state has not moved for this long no longer holds the
+   * change log's pruning back; should it come back, it loads in full.
+   */
+  consumerRetentionH: number;
   /** Prometheus endpoint of `--watch` (`/metrics`, `/healthz`); 0 turns it off. */
   metricsPort: number;
   /** Where a one-shot run pushes its metrics, if anywhere. */
@@ -76,6 +81,7 @@ export const ENV_VARIABLES = [
   "ETL_WATCH_INTERVAL_S",
   "ETL_WATCH_DEBOUNCE_MS",
   "METRICS_PORT",
+  "ETL_CONSUMER_RETENTION_H",
   "PUSHGATEWAY_URL",
   "ETL_SHUTDOWN_TIMEOUT_S",
   "ETL_LOG_LEVEL",
@@ -128,6 +134,7 @@ export function loadConfig(env: Env = readProcessEnv(), overrides: Env = {}): Co
     watchIntervalS: read.integer("ETL_WATCH_INTERVAL_S", 60, 1, 86_400),
     watchDebounceMs: read.integer("ETL_WATCH_DEBOUNCE_MS", 100, 0, 60_000),
     metricsPort: read.integer("METRICS_PORT", 9464, 0, 65_535),
+    consumerRetentionH: read.integer("ETL_CONSUMER_RETENTION_H", 168, 1, 87_600),
     pushgatewayUrl: source.PUSHGATEWAY_URL?.trim() ? read.url("PUSHGATEWAY_URL", "", ["http:", "https:"]) : undefined,
     shutdownTimeoutS: read.integer("ETL_SHUTDOWN_TIMEOUT_S", 10, 1, 3600),
     logLevel: read.oneOf("ETL_LOG_LEVEL", "info", LOG_LEVELS),

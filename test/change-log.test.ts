@@ -129,4 +129,24 @@ describe("the change log with transactions open across cycles", () => {
     await syncOnce(target, { ETL_CHANGE_BATCH_SIZE: "10" });
     await expectIndexEqualsCatalogue(target);
   });
+
+  it("an index idle for longer than the retention no longer holds the log back, and loads in full when it comes back", async () => {
+    const idle: EtlTarget = { databaseUrl: db.url, index: uniqueIndexName() };
+    await catalogue.query(
+      `INSERT INTO content.etl_state (name, value, modified) VALUES ($1, $2, now() - interval '8 days')`,
+      [`${idle.index}:cursors`, JSON.stringify({ tables: {}, log: { txid: "1", seq: "0" } })],
+    );
+    const film = (await catalogue.one<{ id: string }>("SELECT id FROM content.film_work ORDER BY id DESC LIMIT 1")).id;
+    await catalogue.query("UPDATE content.film_work SET rating = 3.3 WHERE id = $1", [film]);
+    await syncOnce(target);
+    expect(Number((await catalogue.one<{ n: string }>("SELECT count(*)::text AS n FROM content.etl_change")).n)).toBe(0);
+
+    try {
+      const back = await syncOnce(idle);
+      expect(back.fullLoad).toBe(true);
+      await expectIndexEqualsCatalogue(idle);
+    } finally {
+      await dropIndices(idle.index);
+    }
+  });
 });

@@ -1,9 +1,9 @@
 import type { App } from "../app.ts";
 import { acquireAdvisoryLock } from "../db/advisory-lock.ts";
 import { listenForChanges, type ChangeListener } from "../db/change-listener.ts";
-import { describeError, EtlError, ExitCode, IndexGoneError, LockLostError, RejectedDocumentsError } from "../errors.ts";
+import { ConfigError, describeError, EtlError, ExitCode, IndexGoneError, LockLostError, RejectedDocumentsError } from "../errors.ts";
 import { changeLogInstalled } from "../extract/change-log.ts";
-import { ensureIndex } from "../load/index-admin.ts";
+import { ensureIndex, isPlainIndex, plainIndexProblem } from "../load/index-admin.ts";
 import type { SyncMetrics } from "../metrics/sync-metrics.ts";
 import { StateStore } from "../state/state-store.ts";
 import { measureBacklog } from "../sync/backlog.ts";
@@ -93,7 +93,8 @@ async function cycleUnderLock(app: App, control: SyncControl, metrics: SyncMetri
   if (!lock) return { kind: "busy" };
   try {
     const fence = await app.guards.postgres(() => StateStore.claim(app.prisma, alias));
-    await app.guards.elasticsearch((signal) => ensureIndex(app.engine, alias, signal));
+    const target = await app.guards.elasticsearch((signal) => ensureIndex(app.engine, alias, signal));
+    if (isPlainIndex(target)) throw new ConfigError([plainIndexProblem(alias)]);
     const store = new StateStore(app.prisma, alias, fence);
     const outcome = await runSyncCycle(
       {

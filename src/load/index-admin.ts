@@ -177,6 +177,19 @@ export async function putIndexSettings(engine: Engine, index: string, settings: 
   await engine.request({ method: "PUT", path: path(index, "_settings"), body: settings }, needs("putSettings", index), signal);
 }
 
+/** An index named like the alias, not an alias: an install from before aliases (or the Python ETL's). */
+export function isPlainIndex(target: IndexTarget): boolean {
+  return target.indices.length === 1 && target.indices[0] === target.name;
+}
+
+export function plainIndexProblem(alias: string): string {
+  return (
+    `ELASTICSEARCH_INDEX=${alias} names a plain index, not an alias (an install from before aliases): ` +
+    "deleted during a run, it would be re-created by the engine with a guessed mapping. " +
+    `Run \`reindex\` once: it builds ${alias}_<time> and puts the alias ${alias} in its place atomically`
+  );
+}
+
 /** Makes sure `alias` resolves; on first use creates a versioned index behind it. */
 export async function ensureIndex(engine: Engine, alias: string, signal?: AbortSignal): Promise<IndexTarget> {
   const existing = await resolveIndex(engine, alias, signal);

@@ -137,8 +137,8 @@ export class StateStore {
 
   /** Every namespace that has state. */
   static async namespaces(prisma: PrismaClient): Promise<string[]> {
-    const rows = await prisma.etlState.findMany({ select: { name: true } });
-    return [...new Set(rows.map((row) => row.name.slice(0, row.name.lastIndexOf(":"))))].sort();
+    const rows = await prisma.etlState.findMany({ select: { name: true }, where: { NOT: { name: { startsWith: GLOBAL_PREFIX } } } });
+    return [...new Set(rows.map((row) => namespaceOf(row.name)))].sort();
   }
 
   /** Deletes the state of these namespaces. */
@@ -154,13 +154,34 @@ export class StateStore {
    * starts from. Null when some consumer has none (it synced without the log),
    * so nothing may be pruned.
    */
-  static async oldestLogPosition(prisma: PrismaClient): Promise<LogCursor | null> {
-    const rows = await prisma.etlState.findMany({ where: { OR: [{ name: { endsWith: ":cursors" } }, { name: { endsWith: ":window" } }] } });
-    const positions: Array<LogCursor | null> = rows.map((row) =>
-      row.name.endsWith(":cursors") ? ((row.value as unknown as Cursors).log ?? null) : ((row.value as unknown as SyncWindow).next.log ?? null),
-    );
-    if (positions.length === 0 || positions.some((position) => position === null)) return null;
-    return (positions as LogCursor[]).reduce((min, c) => (compareLogCursors(c, min) < 0 ? c : min));
+  static async oldestLogPosition(prisma: PrismaClient, retentionMs: number): Promise<{ position: LogCursor | null; abandoned: string[] }> {
+    const rows = await prisma.etlState.findMany({ where: { NOT: { name: { startsWith: GLOBAL_PREFIX } } } });
+    const lastActive = new Map<string, number>();
+    for (const row of rows) {
+      const namespace = namespaceOf(row.name);
+      lastActive.set(namespace, Math.max(lastActive.get(namespace) ?? 0, row.modified.getTime()));
+    }
+    const abandoned = [...lastActive].filter(([, at]) => Date.now() - at > retentionMs).map(([namespace]) => namespace);
+    const positions: Array<LogCursor | null> = rows
+      .filter((row) => (row.name.endsWith(":cursors") || row.name.endsWith(":window")) && !abandoned.includes(namespaceOf(row.name)))
+      .map((row) =>
+        row.name.endsWith(":cursors") ? ((row.value as unknown as Cursors).log ?? null) : ((row.value as unknown as SyncWindow).next.log ?? null),
+      );
+    if (positions.length === 0 || positions.some((position) => position === null)) return { position: null, abandoned };
+    return { position: (positions as LogCursor[]).reduce((min, c) => (compareLogCursors(c, min) < 0 ? c : min)), abandoned };
+  }
+
+  /** Records how far the change log was pruned: a consumer behind it has lost entries and must load in full. */
+  static async recordPruned(prisma: PrismaClient, upTo: LogCursor): Promise<void> {
+    const previous = await StateStore.prunedUpTo(prisma);
+    if (previous && compareLogCursors(previous, upTo) >= 0) return;
+    const value = JSON.parse(JSON.stringify(upTo));
+    await prisma.etlState.upsert({ where: { name: PRUNED_KEY }, create: { name: PRUNED_KEY, value }, update: { value } });
+  }
+
+  static async prunedUpTo(prisma: PrismaClient): Promise<LogCursor | null> {
+    const row = await prisma.etlState.findUnique({ where: { name: PRUNED_KEY } });
+    return (row?.value as LogCursor | undefined) ?? null;
   }
 
   private async upsert(tx: Transaction, part: Part, value: unknown): Promise<void> {
@@ -171,6 +192,17 @@ export class StateStore {
       update: { value: json },
     });
   }
+}
+
+/**
+ * Keys of no namespace start with this: index names cannot start with `-` (and,
+ * unlike `_`, it is no LIKE wildcard for Prisma's startsWith).
+ */
+const GLOBAL_PREFIX = "-";
+const PRUNED_KEY = `${GLOBAL_PREFIX}change-log:pruned`;
+
+function namespaceOf(name: string): string {
+  return name.slice(0, name.lastIndexOf(":"));
 }
 
 function ownerKey(lockName: string): string {

@@ -1,7 +1,7 @@
 import type { Config } from "../config.ts";
 import type { PrismaClient } from "../db/prisma.ts";
 import { describeError, IndexGoneError, RejectedDocumentsError } from "../errors.ts";
-import { changeLogInstalled, pruneChangeLog } from "../extract/change-log.ts";
+import { changeLogInstalled, compareLogCursors, pruneChangeLog } from "../extract/change-log.ts";
 import { countFilms, readFilmBatch, type FilmBatchRow, type FilmSelection } from "../extract/film-batch.ts";
 import type { Logger } from "../log.ts";
 import type { Guards } from "../resilience/policies.ts";
@@ -104,15 +104,31 @@ export async function runSyncCycle(deps: SyncDependencies, control: SyncControl)
     // A resumed window was planned by an earlier run: what changed since is still ahead.
     if (!window.more && !resumed) break;
   }
-  if (logInstalled) {
-    const passed = await guards.postgres(() => StateStore.oldestLogPosition(prisma));
-    if (passed) await guards.postgres(() => pruneChangeLog(prisma, passed));
-  }
+  if (logInstalled) await pruneConsumedChanges(deps);
   return finish(false);
 
   function finish(interrupted: boolean): SyncOutcome {
     return { ...outcome, interrupted, durationMs: Date.now() - started };
   }
+}
+
+/**
+ * Deletes the change-log entries every consumer has read. A consumer (an
+ * index's state) idle for longer than ETL_CONSUMER_RETENTION_H no longer holds
+ * that back; the pruned position is recorded, and should it come back it loads
+ * in full (see `checkStateBelongsToIndex`).
+ */
+async function pruneConsumedChanges(deps: SyncDependencies): Promise<void> {
+  const { prisma, guards, log, config } = deps;
+  const { position, abandoned } = await guards.postgres(() => StateStore.oldestLogPosition(prisma, config.consumerRetentionH * 3_600_000));
+  if (!position) return;
+  if (abandoned.length > 0) {
+    log.warn("indices idle for longer than ETL_CONSUMER_RETENTION_H no longer hold the change log back; each loads in full should it sync again", {
+      idle: abandoned,
+    });
+  }
+  await guards.postgres(() => StateStore.recordPruned(prisma, position));
+  await guards.postgres(() => pruneChangeLog(prisma, position));
 }
 
 /**
@@ -126,14 +142,21 @@ async function checkStateBelongsToIndex(deps: SyncDependencies): Promise<boolean
   const found = await guards.elasticsearch((signal) => identifyIndex(deps.engine, deps.index, signal));
   if (!found) throw new IndexGoneError(deps.index, "no such index or alias");
   const state = await guards.postgres(() => store.load());
-  if (state.index === null) {
-    await guards.postgres(() => store.recordIndex(found));
-  } else if (state.index.uuid !== found.uuid) {
+  const pruned = state.cursors?.log ? await guards.postgres(() => StateStore.prunedUpTo(deps.prisma)) : null;
+  if (state.index !== null && state.index.uuid !== found.uuid) {
     log.warn(`${deps.index} is not the index the saved state belongs to (deleted or replaced since): loading it in full`, {
       saved: state.index,
       found,
     });
     await guards.postgres(() => store.startOver(found));
+  } else if (state.cursors?.log && pruned && compareLogCursors(state.cursors.log, pruned) < 0) {
+    log.warn(`${deps.index} was idle for longer than ETL_CONSUMER_RETENTION_H and the change log was pruned past it: loading it in full`, {
+      cursor: state.cursors.log,
+      pruned,
+    });
+    await guards.postgres(() => store.startOver(found));
+  } else if (state.index === null) {
+    await guards.postgres(() => store.recordIndex(found));
   }
   return found.name !== deps.index;
 }
