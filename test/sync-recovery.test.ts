@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Catalogue } from "./support/catalogue.ts";
@@ -81,6 +82,22 @@ describe("recovering from what happens around a run", () => {
     expect(rerun.code, rerun.stderr).toBe(0);
     expect(logMessages(rerun.stderr)).toMatch(/loading it in full/);
     expect(logMessages(rerun.stderr)).toMatch(/removed documents of films the catalogue no longer has/);
+    await expectIndexEqualsCatalogue(target);
+  });
+
+  it("a plain index named like the alias (an install from before aliases): sync refuses with the fix, reindex moves it behind an alias", async () => {
+    const { target } = await freshTarget(80, 60);
+    const definition = JSON.parse(readFileSync(new URL("../src/load/movies-index.json", import.meta.url), "utf8"));
+    await engineRequest("PUT", `/${target.index}`, definition);
+    const refused = await runCli([], etlEnv(target));
+    expect(refused.code).toBe(2);
+    expect(logMessages(refused.stderr)).toMatch(/names a plain index, not an alias.*Run `reindex` once/);
+
+    const reindex = await runCli(["reindex"], etlEnv(target));
+    expect(reindex.code, reindex.stderr).toBe(0);
+    const [behind] = await concreteIndices(target.index);
+    expect(behind).not.toBe(target.index);
+    expect((await runCli([], etlEnv(target))).code).toBe(0);
     await expectIndexEqualsCatalogue(target);
   });
 
