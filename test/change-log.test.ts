@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Catalogue } from "./support/catalogue.ts";
 import { createTestDatabase, type TestDatabase } from "./support/database.ts";
 import { dropIndices, uniqueIndexName } from "./support/engine.ts";
-import { expectIndexEqualsCatalogue, syncOnce, type EtlTarget } from "./support/etl.ts";
+import { etlEnv, expectIndexEqualsCatalogue, runCli, syncOnce, type EtlTarget } from "./support/etl.ts";
 import { mulberry32 } from "./support/random.ts";
 
 /**
@@ -147,6 +147,27 @@ describe("the change log with transactions open across cycles", () => {
       await expectIndexEqualsCatalogue(idle);
     } finally {
       await dropIndices(idle.index);
+    }
+  });
+
+  it("status names a transaction that holds the change log back, and another index's idle state", { timeout: 60_000 }, async () => {
+    await catalogue.query(`INSERT INTO content.etl_state (name, value, modified) VALUES ($1, '{}', now() - interval '2 days')`, [
+      "some_other_index:cursors",
+    ]);
+    const holder = await openTransaction();
+    try {
+      await holder.query("SET application_name = 'slow admin'");
+      await holder.query("UPDATE content.film_work SET rating = 1 WHERE id = (SELECT id FROM content.film_work ORDER BY id LIMIT 1)");
+      await new Promise((resolve) => setTimeout(resolve, 11_000));
+      const status = await runCli(["status", "--json"], etlEnv(target));
+      expect(status.code, status.stderr).toBe(0);
+      const warnings: string[] = JSON.parse(status.stdout).warnings;
+      expect(warnings.join("\n")).toMatch(/a transaction open for \d+ s holds the change log back \(pid \d+, slow admin, idle in transaction\)/);
+      expect(warnings.join("\n")).toMatch(/the state of some_other_index has not moved for 48 h/);
+    } finally {
+      await holder.query("ROLLBACK");
+      await holder.end();
+      await catalogue.query("DELETE FROM content.etl_state WHERE name = 'some_other_index:cursors'");
     }
   });
 });

@@ -1,8 +1,17 @@
 import type { App } from "../app.ts";
 import type { SourceTable } from "../config.ts";
 import { ExitCode } from "../errors.ts";
-import { changeLogInstalled } from "../extract/change-log.ts";
-import { checkDefinition, countDocuments, definitionWarning, identifyIndex, resolveIndex, type DefinitionCheck } from "../load/index-admin.ts";
+import { changeLogInstalled, transactionsHoldingTheLog, type HoldingTransaction } from "../extract/change-log.ts";
+import {
+  checkDefinition,
+  countDocuments,
+  definitionWarning,
+  identifyIndex,
+  isPlainIndex,
+  plainIndexProblem,
+  resolveIndex,
+  type DefinitionCheck,
+} from "../load/index-admin.ts";
 import { StateStore } from "../state/state-store.ts";
 import { measureBacklog } from "../sync/backlog.ts";
 
@@ -11,6 +20,11 @@ interface TableStatus {
   cursor: { modified: string; id: string } | null;
   pending: number;
 }
+
+/** A writing transaction open this long is named: it holds the change log back. */
+const HOLDING_AFTER_S = 10;
+/** Another index's state idle this long is named: it holds the change log's pruning back. */
+const IDLE_AFTER_MS = 24 * 3_600_000;
 
 /** `movies-etl status`: cursors, pending changes, index and catalogue counts. */
 export async function statusCommand(app: App, options: { json: boolean; print(line: string): void }): Promise<ExitCode> {
@@ -30,7 +44,25 @@ export async function statusCommand(app: App, options: { json: boolean; print(li
   const documents = target ? await guards.elasticsearch((signal) => countDocuments(engine, alias, signal)) : null;
   const identity = target ? await guards.elasticsearch((signal) => identifyIndex(engine, alias, signal)) : null;
   const definition = identity ? await guards.elasticsearch((signal) => checkDefinition(engine, alias, signal)) : null;
-  const warnings = statusWarnings({ alias, synced: state.cursors !== null, inProgress: state.window !== null, documents, films, saved: state.index, identity, definition });
+  const holders = logInstalled ? await guards.postgres(() => transactionsHoldingTheLog(prisma, HOLDING_AFTER_S)) : [];
+  const activity = await guards.postgres(() => StateStore.lastActivity(prisma));
+  const idleIndices = [...activity]
+    .filter(([namespace, at]) => namespace !== alias && Date.now() - at > IDLE_AFTER_MS)
+    .map(([namespace, at]) => ({ namespace, idleH: Math.round((Date.now() - at) / 3_600_000) }));
+  const warnings = statusWarnings({
+    alias,
+    synced: state.cursors !== null,
+    inProgress: state.window !== null,
+    documents,
+    films,
+    saved: state.index,
+    identity,
+    definition,
+    plain: target !== null && isPlainIndex(target),
+    holders,
+    idleIndices,
+    retentionH: config.consumerRetentionH,
+  });
 
   const status = {
     engine: engine.info,
@@ -72,16 +104,31 @@ export async function statusCommand(app: App, options: { json: boolean; print(li
 
 function statusWarnings(facts: {
   alias: string;
-  definition: DefinitionCheck | null;
   synced: boolean;
   inProgress: boolean;
   documents: number | null;
   films: number;
+  definition: DefinitionCheck | null;
   saved: { name: string; uuid: string } | null;
   identity: { name: string; uuid: string } | null;
+  plain: boolean;
+  holders: HoldingTransaction[];
+  idleIndices: Array<{ namespace: string; idleH: number }>;
+  retentionH: number;
 }): string[] {
   const warnings: string[] = [];
+  if (facts.plain) warnings.push(plainIndexProblem(facts.alias));
   if (facts.definition && !facts.definition.current) warnings.push(definitionWarning(facts.alias, facts.definition));
+  for (const holder of facts.holders) {
+    const who = [holder.applicationName, holder.state].filter(Boolean).join(", ");
+    const age = holder.ageS === null ? "for a while" : `for ${Math.round(holder.ageS)} s`;
+    warnings.push(`a transaction open ${age} holds the change log back (pid ${holder.pid}${who ? `, ${who}` : ""}): changes committed after it wait until it ends`);
+  }
+  for (const idle of facts.idleIndices) {
+    warnings.push(
+      `the state of ${idle.namespace} has not moved for ${idle.idleH} h: it holds the change log's pruning back until ETL_CONSUMER_RETENTION_H (${facts.retentionH} h)`,
+    );
+  }
   if (facts.saved && facts.identity && facts.saved.uuid !== facts.identity.uuid) {
     warnings.push(`the index behind the alias (${facts.identity.name}) is not the one the saved state belongs to; the next sync loads it in full`);
   }

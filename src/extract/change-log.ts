@@ -136,3 +136,27 @@ export async function filmsWithPendingChanges(prisma: PrismaClient, cursor: LogC
     WHERE entity = 'film_work' AND entity_id = ANY(${filmIds}::uuid[]) AND (txid, seq) > (${from.txid}::xid8, ${from.seq}::bigint)`;
   return new Set(rows.map((row) => row.id));
 }
+
+export interface HoldingTransaction {
+  pid: number;
+  /** Null when the ETL's role may not see other roles' sessions (pg_read_all_stats). */
+  applicationName: string | null;
+  state: string | null;
+  ageS: number | null;
+}
+
+/**
+ * Writing transactions of this database open for longer than `minAgeS`: until
+ * they end, the change log's bound cannot pass them, and changes committed
+ * after them wait (`status` names them).
+ */
+export async function transactionsHoldingTheLog(prisma: PrismaClient, minAgeS: number): Promise<HoldingTransaction[]> {
+  const rows = await prisma.$queryRaw<Array<{ pid: number; application_name: string | null; state: string | null; age_s: number | null }>>`
+    SELECT pid, nullif(application_name, '') AS application_name, state,
+           extract(epoch FROM clock_timestamp() - xact_start)::float8 AS age_s
+    FROM pg_stat_activity
+    WHERE datname = current_database() AND backend_xid IS NOT NULL AND pid <> pg_backend_pid()
+      AND (xact_start IS NULL OR xact_start < clock_timestamp() - make_interval(secs => ${minAgeS}))
+    ORDER BY xact_start NULLS LAST LIMIT 3`;
+  return rows.map((row) => ({ pid: row.pid, applicationName: row.application_name, state: row.state, ageS: row.age_s }));
+}

@@ -171,6 +171,17 @@ export class StateStore {
     return { position: (positions as LogCursor[]).reduce((min, c) => (compareLogCursors(c, min) < 0 ? c : min)), abandoned };
   }
 
+  /** When each namespace's state last moved (ms since epoch). */
+  static async lastActivity(prisma: PrismaClient): Promise<Map<string, number>> {
+    const rows = await prisma.etlState.findMany({ select: { name: true, modified: true }, where: { NOT: { name: { startsWith: GLOBAL_PREFIX } } } });
+    const lastActive = new Map<string, number>();
+    for (const row of rows) {
+      const namespace = namespaceOf(row.name);
+      lastActive.set(namespace, Math.max(lastActive.get(namespace) ?? 0, row.modified.getTime()));
+    }
+    return lastActive;
+  }
+
   /** Records how far the change log was pruned: a consumer behind it has lost entries and must load in full. */
   static async recordPruned(prisma: PrismaClient, upTo: LogCursor): Promise<void> {
     const previous = await StateStore.prunedUpTo(prisma);
