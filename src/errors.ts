@@ -30,8 +30,9 @@ export type Dependency = "postgres" | "elasticsearch";
 export class DependencyUnavailableError extends EtlError {
   readonly exitCode = ExitCode.unavailable;
   readonly dependency: Dependency;
-  constructor(dependency: Dependency, cause: unknown) {
-    super(`${dependency} is unavailable: ${describeError(cause)}`, { cause });
+  /** `policyFault`: how the retry policy gave up (the circuit opened, an attempt timed out), besides the cause. */
+  constructor(dependency: Dependency, cause: unknown, policyFault?: string) {
+    super(`${dependency} is unavailable: ${describeError(cause)}${policyFault ? ` (${policyFault})` : ""}`, { cause });
     this.dependency = dependency;
     this.name = "DependencyUnavailableError";
   }
@@ -101,6 +102,15 @@ export class IndexWriteBlockedError extends EtlError {
         "or free disk space below the flood-stage watermark), then run again; nothing was lost, the cursor waits before this batch",
     );
     this.name = "IndexWriteBlockedError";
+  }
+}
+
+/** A block (`index.blocks.*`, a read-only cluster) refused a request that is not a document write. */
+export class IndexBlockedError extends EtlError {
+  readonly exitCode = ExitCode.unavailable;
+  constructor(index: string | undefined, request: string, reason: string) {
+    super(`${index ? `the index ${index}` : "the cluster"} refused ${request}: ${reason}. Remove the block (index.blocks.*), then run again`);
+    this.name = "IndexBlockedError";
   }
 }
 

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ExitCode } from "../src/errors.ts";
 import { createTestDatabase, type TestDatabase } from "./support/database.ts";
-import { deleteDocument, dropIndices, indexDocument, putSettings, uniqueIndexName, updateDocument } from "./support/engine.ts";
-import { etlEnv, expectIndexEqualsCatalogue, logEntries, runCli, type EtlTarget } from "./support/etl.ts";
+import { deleteDocument, dropIndices, engineRequest, indexDocument, putSettings, uniqueIndexName, updateDocument } from "./support/engine.ts";
+import { etlEnv, expectIndexEqualsCatalogue, logEntries, logMessages, runCli, type EtlTarget } from "./support/etl.ts";
 import { Catalogue } from "./support/catalogue.ts";
 
 describe("full sync and verify", () => {
@@ -106,5 +106,29 @@ describe("verify and sync facing odd answers", () => {
     }
     expect((await runCli([], etlEnv(target))).code).toBe(0);
     await expectIndexEqualsCatalogue(target);
+  });
+
+  it("a read block and an alias of two indices are one plain line each, not an internal error", async () => {
+    await putSettings(target.index, { "index.blocks.read": true });
+    try {
+      const verify = await runCli(["verify"], etlEnv(target, { ETL_RETRY_MAX_ATTEMPTS: "1" }));
+      expect(verify.code).toBe(ExitCode.unavailable);
+      const errors = logEntries(verify.stderr).filter((entry) => entry.level === "error");
+      expect(errors.map((entry) => entry.msg)).toEqual([expect.stringMatching(/refused .*cluster_block_exception|blocked/)]);
+      expect(verify.stderr).not.toMatch(/"stack"/);
+    } finally {
+      await putSettings(target.index, { "index.blocks.read": false });
+    }
+
+    const second = `${target.index}_second`;
+    await engineRequest("PUT", `/${second}`, { aliases: { [target.index]: {} } });
+    try {
+      const sync = await runCli([], etlEnv(target));
+      expect(sync.code).toBe(ExitCode.config);
+      expect(logMessages(sync.stderr)).toMatch(/is an alias of 2 indices .* point the alias at one/);
+      expect(sync.stderr).not.toMatch(/"stack"/);
+    } finally {
+      await engineRequest("DELETE", `/${second}`);
+    }
   });
 });

@@ -52,6 +52,12 @@ export function identifyEngine(answer: { status: number; productHeader: string |
       reason: engineErrorFromBody(status, body).message,
     });
   }
+  // A busy or starting engine (429, 5xx) is worth waiting for; any other refusal means the URL is wrong.
+  if (status >= 300 && status !== 429 && status < 500) {
+    throw new ConfigError([
+      `ELASTICSEARCH_URL answers GET / with ${engineErrorFromBody(status, body).message}: point it at the search engine's root`,
+    ]);
+  }
   if (status >= 300) throw engineErrorFromBody(status, body);
 
   const version = (body as { version?: { number?: unknown; distribution?: unknown; build_flavor?: unknown } } | null)?.version;

@@ -1,4 +1,9 @@
-import { PermissionDeniedError } from "../errors.ts";
+import { IndexBlockedError, PermissionDeniedError } from "../errors.ts";
+
+/** 429 and 503 blocks (flood stage in recent versions, a recovering cluster) pass as they are: the policy retries them. */
+function isTransientStatus(status: number): boolean {
+  return status === 429 || status === 503;
+}
 
 /**
  * The search engine as the ETL sees it: one request at a time, answered or
@@ -100,6 +105,9 @@ export class Engine {
     try {
       return await this.transport.request<T>(request, signal);
     } catch (error) {
+      if (error instanceof EngineResponseError && error.type === "cluster_block_exception" && !isTransientStatus(error.status)) {
+        throw new IndexBlockedError(needs.index, `${request.method} ${request.path}`, error.reason ?? error.message);
+      }
       if (error instanceof EngineResponseError && isMissingPrivilege(error)) {
         throw new PermissionDeniedError({
           engine: this.info.distribution,

@@ -1,3 +1,4 @@
+import { ConfigError } from "../errors.ts";
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { path, type Engine } from "./engine.ts";
@@ -79,7 +80,10 @@ export async function identifyIndex(engine: Engine, name: string, signal?: Abort
   const entries = Object.entries(settings);
   if (entries.length === 0) return null;
   if (entries.length > 1) {
-    throw new Error(`${name} points at ${entries.length} indices (${entries.map(([index]) => index).join(", ")}); the ETL writes to exactly one`);
+    throw new ConfigError([
+      `ELASTICSEARCH_INDEX=${name} is an alias of ${entries.length} indices (${entries.map(([index]) => index).join(", ")}): ` +
+        "the ETL writes to exactly one; point the alias at one (POST /_aliases)",
+    ]);
   }
   const [index, values] = entries[0]!;
   const uuid = values["index.uuid"];

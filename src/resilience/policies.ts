@@ -83,11 +83,21 @@ function createGuard(dependency: Dependency, config: RetryConfig, log: Logger, o
     for (const observer of observers) observer.circuitChanged(dependency, "closed");
   });
 
+  // The last transient failure, for the final message: "the circuit is open" alone does not say what failed.
+  let lastFailure: unknown = null;
   return async (call) => {
     try {
-      return await policy.execute(({ signal }) => call(signal));
+      return await policy.execute(async ({ signal }) => {
+        try {
+          return await call(signal);
+        } catch (error) {
+          if (isTransient(error)) lastFailure = error;
+          throw error;
+        }
+      });
     } catch (error) {
-      if (isTransient(error) || isPolicyFault(error)) throw new DependencyUnavailableError(dependency, error);
+      if (isTransient(error)) throw new DependencyUnavailableError(dependency, error);
+      if (isPolicyFault(error)) throw new DependencyUnavailableError(dependency, lastFailure ?? error, describeError(error));
       throw error;
     }
   };

@@ -35,6 +35,9 @@ describe("detection from GET /", () => {
   it("an Elasticsearch the 8.x client cannot serve, or something else, is a configuration error naming what answered", () => {
     expect(() => identifyEngine(es({ number: "7.17.0" }))).toThrow(/Elasticsearch 7\.17\.0: supported are 8\.x and 9\.x/);
     expect(() => identifyEngine({ status: 200, productHeader: null, body: { hello: "proxy" } })).toThrow(ConfigError);
+    // A URL with a path the engine takes for an index name: a configuration error, not an internal one.
+    const notFound = { error: { type: "index_not_found_exception", reason: "no such index [nope]" } };
+    expect(() => identifyEngine({ status: 404, productHeader: "Elasticsearch", body: notFound })).toThrow(/answers GET \/ with 404 index_not_found_exception.*root/);
   });
 
   it("401 names the credential variables; 403 names the cluster privilege; 503 is an engine error the policy retries", () => {
