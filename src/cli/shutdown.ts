@@ -17,7 +17,7 @@ const SIGNAL_EXIT_CODES = { SIGINT: 130, SIGTERM: 143 } as const;
  * saved after every batch, so the abandoned batch is simply redone next run.
  * A second signal exits at once.
  */
-export function installShutdown(log: Logger, budgetS: number): Shutdown {
+export function installShutdown(log: Logger, budgetS: number, exit: (code: number) => never = process.exit): Shutdown {
   let signalName: keyof typeof SIGNAL_EXIT_CODES | null = null;
   let deadline: ReturnType<typeof setTimeout> | undefined;
   const stopping = new AbortController();
@@ -25,14 +25,14 @@ export function installShutdown(log: Logger, budgetS: number): Shutdown {
   const onSignal = (name: keyof typeof SIGNAL_EXIT_CODES) => {
     if (signalName !== null) {
       log.warn(`second ${name}: exiting now`);
-      process.exit(SIGNAL_EXIT_CODES[name]);
+      exit(SIGNAL_EXIT_CODES[name]);
     }
     signalName = name;
     log.info(`${name} received: finishing the batch in flight, then stopping`, { budgetS });
     stopping.abort();
     deadline = setTimeout(() => {
       log.warn("shutdown budget spent: abandoning the batch in flight; the next run redoes it");
-      process.exit(SIGNAL_EXIT_CODES[name]);
+      exit(SIGNAL_EXIT_CODES[name]);
     }, Math.max(budgetS * 1000 - 1000, 500));
     deadline.unref?.();
   };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { compareOrderedStreams, differingFields, type Difference } from "../src/verify/compare.ts";
+import { compareOrderedStreams, differingFields, type Difference } from "../../src/verify/compare.ts";
 
 async function* stream(items: Array<[string, unknown]>) {
   for (const [id, document] of items) yield { id, document };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { loadConfig, secretsOf } from "../src/config.ts";
-import { ConfigError } from "../src/errors.ts";
+import { loadConfig, secretsOf } from "../../src/config.ts";
+import { ConfigError } from "../../src/errors.ts";
 
 function problemsOf(env: Record<string, string>): string[] {
   try {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createLogger } from "../src/log.ts";
+import { createLogger } from "../../src/log.ts";
 
 function capture(format: "json" | "pretty", secrets: string[]) {
   const lines: string[] = [];
