@@ -3,15 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ExitCode } from "../src/errors.ts";
 import { createTestDatabase, type TestDatabase } from "./support/database.ts";
 import { dropIndices, uniqueIndexName } from "./support/engine.ts";
-import { etlEnv, expectIndexEqualsCatalogue, logMessages, runCli, startCli, type EtlTarget } from "./support/etl.ts";
-
-async function waitFor(check: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error("condition not reached in time");
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
+import { etlEnv, expectIndexEqualsCatalogue, logMessages, runCli, startCli, syncOnce, type EtlTarget } from "./support/etl.ts";
+import { waitFor } from "./support/wait.ts";
 
 describe("the command line", () => {
   it("--help prints usage and exits 0", async () => {
@@ -66,8 +59,9 @@ describe("running for real", () => {
   };
 
   it("SIGTERM mid-sync: stops within the budget with state saved, and the rerun converges", async () => {
+    // A full load from scratch, in small batches: long enough to be caught in the middle.
+    await pool.query("DELETE FROM content.etl_state");
     let pid = 0;
-    // Small batches make the run long enough to be caught in the middle.
     const run = runCli([], etlEnv(target, { ETL_BATCH_SIZE: "10" }), { onSpawn: (p) => (pid = p) });
     await waitFor(filmCursorSaved);
     const signalled = Date.now();
@@ -114,6 +108,7 @@ describe("running for real", () => {
   });
 
   it("status shows cursors, pending changes and both counts", async () => {
+    await syncOnce(target);
     await pool.query("UPDATE content.film_work SET modified = now() WHERE id IN (SELECT id FROM content.film_work LIMIT 3)");
     const result = await runCli(["status", "--json"], etlEnv(target));
     expect(result.code, result.stderr).toBe(0);

@@ -4,6 +4,7 @@ import { createTestDatabase, type TestDatabase } from "./support/database.ts";
 import { dropIndices, uniqueIndexName } from "./support/engine.ts";
 import { etlEnv, expectIndexEqualsCatalogue, runCli, syncOnce, type EtlTarget } from "./support/etl.ts";
 import { mulberry32 } from "./support/random.ts";
+import { waitFor } from "./support/wait.ts";
 
 const TRIALS = 20;
 
@@ -49,7 +50,7 @@ describe("a run killed with SIGKILL at a random point", () => {
       const run = runCli([], env, { onSpawn: (spawned) => (pid = spawned) }).finally(() => (exited = true));
       // Every fourth trial is killed at a random moment from the start (it may
       // hit start-up); the others at a random moment once a window is under way.
-      if (trial % 4 !== 3) await until(async () => exited || (await windowInProgress(catalogue, target.index)));
+      if (trial % 4 !== 3) await waitFor(async () => exited || (await windowInProgress(catalogue, target.index)), 60_000, "a window under way");
       await new Promise((resolve) => setTimeout(resolve, Math.floor(random() * (trial % 4 === 3 ? 3000 : 400))));
       if (!exited) {
         process.kill(pid, "SIGKILL");
@@ -69,13 +70,6 @@ async function windowInProgress(catalogue: Catalogue, index: string): Promise<bo
   return rows.length > 0;
 }
 
-async function until(check: () => Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error("the run never started a window");
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 async function randomChanges(catalogue: Catalogue, random: () => number, count: number): Promise<void> {
   const pick = async (table: string) =>

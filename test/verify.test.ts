@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ExitCode } from "../src/errors.ts";
 import { createTestDatabase, type TestDatabase } from "./support/database.ts";
 import { deleteDocument, dropIndices, engineRequest, indexDocument, putSettings, uniqueIndexName, updateDocument } from "./support/engine.ts";
-import { etlEnv, expectIndexEqualsCatalogue, logEntries, logMessages, runCli, type EtlTarget } from "./support/etl.ts";
+import { etlEnv, expectIndexEqualsCatalogue, logEntries, logMessages, runCli, syncOnce, type EtlTarget } from "./support/etl.ts";
 import { Catalogue } from "./support/catalogue.ts";
 
 describe("full sync and verify", () => {
@@ -36,6 +36,7 @@ describe("full sync and verify", () => {
   });
 
   it("verify lists what is missing, extra or different, with ids, and exits non-zero", async () => {
+    await syncOnce(target);
     const ids = [...(await expectIndexEqualsCatalogue(target)).keys()].sort();
     const [missing, different] = [ids[10]!, ids[20]!];
     const extra = "00000000-0000-4000-8000-000000000000";
