@@ -1,15 +1,13 @@
 import type { App } from "../app.ts";
 import { acquireAdvisoryLock, type HeldLock } from "../db/advisory-lock.ts";
 import { ExitCode, IndexDiffersError } from "../errors.ts";
-import { replicasConfigurable } from "../load/engine-quirks.ts";
 import {
+  adoptReplicas,
   countDocuments,
   createIndex,
   deleteIndex,
-  flatSettings,
   identifyIndex,
   isVersionedIndexOf,
-  putIndexSettings,
   refreshIndex,
   resolveIndex,
   swapAlias,
@@ -88,10 +86,8 @@ async function fillCheckAndSwap(run: ReindexRun): Promise<boolean> {
     logSummary(log, load);
     if (load.interrupted) return false;
 
-    const replicas = replicasConfigurable(es.info) ? await previousReplicas(app, previous?.indices[0]) : null;
-    if (replicas !== null) {
-      await guards.elasticsearch((signal) => putIndexSettings(es, index, { number_of_replicas: replicas }, signal));
-    }
+    const from = previous?.indices[0];
+    if (from) await guards.elasticsearch((signal) => adoptReplicas(es, from, index, signal));
     for (let attempt = 1; ; attempt++) {
       const catchUp = await runSyncCycle(deps, control);
       if (catchUp.interrupted) return false;
@@ -152,11 +148,4 @@ async function waitForLock(app: App, control: SyncControl, alias: string) {
   app.log.info("reindex: another run holds the lock; waiting for it to end its cycle", { index: alias });
   // Not under the retry policy: its attempt timeout would cut a wait that may rightly last a whole cycle.
   return acquireAdvisoryLock(app.config.databaseUrl, alias, { wait: true, signal: control.stopSignal });
-}
-
-async function previousReplicas(app: App, previous: string | undefined): Promise<number | null> {
-  if (!previous) return null;
-  const settings = await app.guards.elasticsearch((signal) => flatSettings(app.engine, previous, "index.number_of_replicas", signal));
-  const value = Object.values(settings)[0]?.["index.number_of_replicas"];
-  return value === undefined ? null : Number(value);
 }

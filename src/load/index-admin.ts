@@ -2,7 +2,7 @@ import { ConfigError } from "../errors.ts";
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { path, type Engine } from "./engine.ts";
-import { creationSettings } from "./engine-quirks.ts";
+import { creationSettings, replicasConfigurable } from "./engine-quirks.ts";
 import { DEFINITION_KEY, readMeta } from "./index-meta.ts";
 import { INDEX_PRIVILEGES, needs } from "./privileges.ts";
 
@@ -192,6 +192,14 @@ export function plainIndexProblem(alias: string): string {
     "deleted during a run, it would be re-created by the engine with a guessed mapping. " +
     `Run \`reindex\` once: it builds ${alias}_<time> and puts the alias ${alias} in its place atomically`
   );
+}
+
+/** Gives `to` the replica count of `from` (an operator may have tuned it), where the engine lets replicas be set. */
+export async function adoptReplicas(engine: Engine, from: string, to: string, signal?: AbortSignal): Promise<void> {
+  if (!replicasConfigurable(engine.info)) return;
+  const settings = await flatSettings(engine, from, "index.number_of_replicas", signal);
+  const value = Object.values(settings)[0]?.["index.number_of_replicas"];
+  if (value !== undefined) await putIndexSettings(engine, to, { number_of_replicas: Number(value) }, signal);
 }
 
 /** Makes sure `alias` resolves; on first use creates a versioned index behind it. */
