@@ -1,4 +1,5 @@
 import { defineConfig } from "prisma/config";
+import { DEFAULT_DATABASE_URL } from "./src/config.ts";
 
 export default defineConfig({
   schema: "prisma/schema.prisma",
@@ -7,6 +8,6 @@ export default defineConfig({
     seed: "tsx seed/seed.ts",
   },
   datasource: {
-    url: process.env.DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/movies",
+    url: process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL,
   },
 });

@@ -37,8 +37,7 @@ export interface MigrateResult {
 }
 
 /** The tables whose presence means the catalogue exists already (created by the admin panel). */
-export const catalogueTables = ["film_work", "genre", "person", "genre_film_work", "person_film_work"] as const;
-export const catalogueSchema = "content";
+import { CATALOGUE_SCHEMA as catalogueSchema, CATALOGUE_TABLES as catalogueTables } from "../src/catalogue-tables.ts";
 
 const catalogueMigrationSuffix = "_catalogue";
 const changeCaptureMigrationSuffix = "_change_capture";

@@ -1,7 +1,9 @@
 // Database URLs: the project default, swapping the database name, and a form
 // safe to print (never the password).
 
-export const defaultDatabaseUrl = "postgresql://postgres@127.0.0.1:5432/movies";
+import { DEFAULT_DATABASE_URL } from "../src/config.ts";
+
+export const defaultDatabaseUrl = DEFAULT_DATABASE_URL;
 
 export function databaseUrlFromEnv(env: NodeJS.ProcessEnv = process.env): string {
   return env.DATABASE_URL || defaultDatabaseUrl;

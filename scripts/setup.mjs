@@ -4,8 +4,10 @@
 // engine, the migrated database, and a seeded catalogue when the catalogue is empty.
 import { spawnSync } from "node:child_process";
 import pg from "pg";
+// Node 24 runs the TypeScript module as it is (erasable syntax only).
+import { DEFAULT_DATABASE_URL } from "../src/config.ts";
 
-const databaseUrl = process.env.DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/movies";
+const databaseUrl = process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL;
 
 function npm(...args) {
   const result = spawnSync("npm", ["run", "--silent", ...args], { stdio: "inherit", env: process.env });

@@ -17,8 +17,8 @@ import {
 } from "./catalogue-model.ts";
 import { filmCopy, genreCopy, genreLinkCopy, personCopy, personLinkCopy } from "./copy-format.ts";
 
-export const catalogueSchema = "content";
-export const catalogueTables = ["genre", "person", "film_work", "genre_film_work", "person_film_work"] as const;
+export { CATALOGUE_SCHEMA as catalogueSchema, CATALOGUE_TABLES as catalogueTables } from "../src/catalogue-tables.ts";
+import { CATALOGUE_SCHEMA as catalogueSchema, CATALOGUE_TABLES as catalogueTables } from "../src/catalogue-tables.ts";
 /** The ETL's own tables, emptied too by a reset. etl_change exists only with change capture. */
 const etlTables = ["etl_state", "etl_change"] as const;
 

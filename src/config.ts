@@ -1,8 +1,8 @@
 import { ConfigError } from "./errors.ts";
 
-/** The catalogue tables whose `(modified, id)` cursors may be configured. */
-export const SOURCE_TABLES = ["genre", "person", "film_work"] as const;
-export type SourceTable = (typeof SOURCE_TABLES)[number];
+import { SOURCE_TABLES, type SourceTable } from "./catalogue-tables.ts";
+
+export { SOURCE_TABLES, type SourceTable };
 
 export type LogFormat = "auto" | "json" | "pretty";
 export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
@@ -87,6 +87,9 @@ export const ENV_VARIABLES = [
   "ETL_LOG_LEVEL",
   "ETL_LOG_FORMAT",
 ] as const;
+
+/** The variables whose values are secrets: in a Kubernetes Secret, never in a ConfigMap or a log line. */
+export const SECRET_ENV_VARIABLES = ["DATABASE_URL", "ELASTICSEARCH_API_KEY", "ELASTICSEARCH_USERNAME", "ELASTICSEARCH_PASSWORD"] as const;
 
 /** Reads and validates the configuration, reporting every problem at once. */
 export function loadConfig(env: Env = readProcessEnv(), overrides: Env = {}): Config {

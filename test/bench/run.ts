@@ -6,7 +6,7 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { Client } from "@elastic/elasticsearch";
 import pg from "pg";
-import { loadConfig } from "../../src/config.ts";
+import { DEFAULT_DATABASE_URL, loadConfig } from "../../src/config.ts";
 import { applyRandomChanges } from "./changes.ts";
 import { ensureCatalogue } from "./catalogues.ts";
 import { sampleCpu, type CpuSplit } from "./cpu-split.ts";
@@ -41,7 +41,7 @@ async function main(): Promise<void> {
   if (!Number.isSafeInteger(large) || large < 10 || !Number.isSafeInteger(small) || small < 1 || small > large) {
     throw new Error("--films must be an integer >= 10 and --small an integer from 1 to --films");
   }
-  const baseUrl = process.env.DATABASE_URL || "postgresql://postgres@127.0.0.1:5432/movies";
+  const baseUrl = process.env.DATABASE_URL || DEFAULT_DATABASE_URL;
   const esUrl = process.env.ELASTICSEARCH_URL || "http://127.0.0.1:9200";
   const batchSize = loadConfig({ ...process.env, DATABASE_URL: baseUrl, ELASTICSEARCH_URL: esUrl }).batchSize;
   const ceiling = {

@@ -3,7 +3,9 @@
 // first two hex digits so a multi-million-row table never builds one huge string.
 import pg from "pg";
 
-export const checksummedTables = ["film_work", "genre", "person", "genre_film_work", "person_film_work"] as const;
+import { CATALOGUE_TABLES } from "../../src/catalogue-tables.ts";
+
+export const checksummedTables = CATALOGUE_TABLES;
 
 export interface TableChecksum {
   rows: number;

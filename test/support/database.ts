@@ -12,13 +12,14 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
 import { databaseExists, quoteIdentifier, withAdminClient } from "../../scripts/db-admin.ts";
+import { DEFAULT_DATABASE_URL } from "../../src/config.ts";
 import { migrate } from "../../scripts/db-migrate.ts";
 import { readMigrationsFolder } from "../../scripts/db-migrations-folder.ts";
 import { withDatabaseName } from "../../scripts/db-url.ts";
 import { seedCatalogue } from "../../seed/seed-catalogue.ts";
 
 /** Any database on the test server; only its server and credentials are used. */
-export const testServerUrl = process.env.TEST_POSTGRES_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres";
+export const testServerUrl = process.env.TEST_POSTGRES_URL ?? withDatabaseName(DEFAULT_DATABASE_URL, "postgres");
 /**
  * The migrated template, named after the migrations it holds: checkouts with
  * different migrations (a branch, a second worktree) each get their own

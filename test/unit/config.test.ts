@@ -1,5 +1,6 @@
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { loadConfig, secretsOf } from "../../src/config.ts";
+import { ENV_VARIABLES, loadConfig, secretsOf } from "../../src/config.ts";
 import { ConfigError } from "../../src/errors.ts";
 
 function problemsOf(env: Record<string, string>): string[] {
@@ -45,5 +46,25 @@ describe("configuration", () => {
       ELASTICSEARCH_API_KEY: "c2VjcmV0LWtleQ==",
     });
     expect(secretsOf(config)).toEqual(expect.arrayContaining(["c2VjcmV0LWtleQ==", "p%40ss%2Fword", "p@ss/word"]));
+  });
+});
+
+describe("one list of variable names", () => {
+  const root = new URL("../../", import.meta.url);
+  const read = (file: string) => readFileSync(new URL(file, root), "utf8");
+
+  it("ENV_VARIABLES is exactly what src/config.ts reads", () => {
+    const source = read("src/config.ts");
+    const reads = new Set([
+      ...[...source.matchAll(/read\.\w+\("([A-Z][A-Z0-9_]+)"/g)].map((m) => m[1]!),
+      ...[...source.matchAll(/source\.([A-Z][A-Z0-9_]+)/g)].map((m) => m[1]!),
+    ]);
+    expect([...reads].sort()).toEqual([...ENV_VARIABLES].sort());
+  });
+
+  it("the README's configuration table documents exactly those variables", () => {
+    const table = read("README.md").split("## Configuration")[1]!.split("\n## ")[0]!;
+    const documented = new Set([...table.matchAll(/^\| `([A-Z][A-Z0-9_]+)`(?: \/ `([A-Z][A-Z0-9_]+)`)?/gm)].flatMap((m) => [m[1]!, m[2]].filter(Boolean)));
+    expect([...documented].sort()).toEqual([...ENV_VARIABLES].sort());
   });
 });
