@@ -11,6 +11,7 @@ import { planWindow, windowIsEmpty } from "./plan-window.ts";
 import { beginBulkLoad, endBulkLoad } from "../load/bulk-load-settings.ts";
 import { isIndexNotFound, type Engine } from "../load/engine.ts";
 import { checkDefinition, definitionWarning, identifyIndex } from "../load/index-admin.ts";
+import { OrderedWrites } from "./ordered-writes.ts";
 import { Progress } from "./progress.ts";
 import { removeDocumentsNotInCatalogue } from "./remove-extras.ts";
 import { writeFilmBatch, type BatchResult, type WriteTarget } from "./write-batch.ts";
@@ -246,13 +247,9 @@ async function writeWindow(
   const progress = new Progress(log, window.fullLoad ? "full load" : "catching up", total);
 
   // While the index digests up to `bulkConcurrency` batches, Postgres already
-  // prepares the next. Writes are settled oldest first, so the film cursor
-  // only ever moves past batches that are all acknowledged.
+  // prepares the next; the film cursor only moves past acknowledged batches.
   const read = (after: string | null) => settleLater(guards.postgres(() => readFilmBatch(prisma, selection, after, config.batchSize)));
-  const writing: Array<{ rows: FilmBatchRow[]; result: () => Promise<BatchResult> }> = [];
-  const settleOldest = async (): Promise<void> => {
-    const { rows, result: written } = writing.shift()!;
-    const result = await written();
+  const writes = new OrderedWrites<FilmBatchRow[], BatchResult>(config.bulkConcurrency, async (rows, result) => {
     outcome.written += result.written;
     outcome.deleted += result.deleted;
     progress.add(result.written + result.deleted);
@@ -265,23 +262,22 @@ async function writeWindow(
     }
     await guards.postgres(() => store.saveFilmCursor(rows[rows.length - 1]!.id));
     deps.onBatchWritten?.(result.written, result.deleted);
-  };
+  });
 
   let next = read(filmAfter);
   for (;;) {
     if (control.stopRequested()) {
-      while (writing.length > 0) await settleOldest();
+      await writes.drain();
       return false;
     }
     const rows = await next();
     if (rows.length === 0) break;
     const full = rows.length === config.batchSize;
     next = full ? read(rows[rows.length - 1]!.id) : async () => [];
-    writing.push({ rows, result: settleLater(writeFilmBatch(rows, target)) });
-    if (writing.length >= config.bulkConcurrency) await settleOldest();
+    await writes.push(rows, writeFilmBatch(rows, target));
     if (!full) break;
   }
-  while (writing.length > 0) await settleOldest();
+  await writes.drain();
   return true;
 }
 
