@@ -178,6 +178,22 @@ async function processWindow(
   const { guards, log } = deps;
   const target = writeTargetOf(deps, requireAlias);
   if (!window.fullLoad) return writeWindow(deps, window, filmAfter, target, control, outcome);
+  return withBulkLoadSettings(deps, async () => {
+    if (!(await writeWindow(deps, window, filmAfter, target, control, outcome))) return false;
+    const removed = await removeDocumentsNotInCatalogue({ prisma: deps.prisma, guard: guards.postgres }, target, deps.config.batchSize);
+    if (removed > 0) log.info("removed documents of films the catalogue no longer has", { index: deps.index, removed });
+    outcome.deleted += removed;
+    return true;
+  });
+}
+
+/**
+ * Runs `work` (a full load) with refresh off and no replicas, and puts the
+ * index's own settings back after it, whatever happens; a run killed meanwhile
+ * leaves a marker the next cycle restores from.
+ */
+async function withBulkLoadSettings<T>(deps: SyncDependencies, work: () => Promise<T>): Promise<T> {
+  const { log } = deps;
   await deps.assertLockHeld();
   const begun = await onIndex(deps, (signal) => beginBulkLoad(deps.engine, deps.index, signal));
   if (begun.kind === "refused") {
@@ -187,11 +203,7 @@ async function processWindow(
     });
   }
   try {
-    if (!(await writeWindow(deps, window, filmAfter, target, control, outcome))) return false;
-    const removed = await removeDocumentsNotInCatalogue({ prisma: deps.prisma, guard: guards.postgres }, target, deps.config.batchSize);
-    if (removed > 0) log.info("removed documents of films the catalogue no longer has", { index: deps.index, removed });
-    outcome.deleted += removed;
-    return true;
+    return await work();
   } finally {
     await onIndex(deps, (signal) => endBulkLoad(deps.engine, deps.index, signal))
       .then((restored) => restored.kind === "refused" && logRefusedRestore(log, deps.index, restored.reason))
