@@ -17,6 +17,8 @@ export interface NearRealTime {
   maxS: number;
   changesPerS: number;
   idleCpuPct: number;
+  /** The watcher's peak RSS over the whole phase (VmHWM). */
+  peakRssMb: number;
 }
 
 export interface NotifyCost {
@@ -76,7 +78,8 @@ export async function measureNearRealTime(
     const elapsedS = (performance.now() - started) / 1000;
     latencies.sort((a, b) => a - b);
     const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]!;
-    return { samples: latencies.length, p50S: at(0.5), p99S: at(0.99), maxS: latencies[latencies.length - 1]!, changesPerS: made / elapsedS, idleCpuPct };
+    const peakRssMb = peakRssKb(watcher.pid!) / 1024;
+    return { samples: latencies.length, p50S: at(0.5), p99S: at(0.99), maxS: latencies[latencies.length - 1]!, changesPerS: made / elapsedS, idleCpuPct, peakRssMb };
   } finally {
     watcher.kill("SIGTERM");
     await new Promise((resolve) => watcher.once("exit", resolve));
@@ -198,6 +201,11 @@ export async function measureNotifyCost(databaseUrl: string, seconds = 10): Prom
     await listener.end();
   }
   return { onTps: totals.on / (2 * seconds), offTps: totals.off / (2 * seconds) };
+}
+
+function peakRssKb(pid: number): number {
+  const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+  return match ? Number(match[1]) : 0;
 }
 
 async function cpuPercent(pid: number, seconds: number): Promise<number> {

@@ -79,6 +79,7 @@ async function main(): Promise<void> {
     nrt_p50_s: round(l.nearRealTime!.p50S, 2),
     nrt_p99_s: round(l.nearRealTime!.p99S, 2),
     watch_idle_cpu_pct: round(l.nearRealTime!.idleCpuPct, 2),
+    watch_peak_rss_mb: round(l.nearRealTime!.peakRssMb, 1),
     write_tps_notify_on: round(l.notifyCost!.onTps),
     write_tps_notify_off: round(l.notifyCost!.offTps),
   };
@@ -196,6 +197,7 @@ function printTable(results: SizeResult[]): void {
     ["CPU s in engine ceiling: java / node", (r) => `${r.engineCpu.java.toFixed(1)} / ${r.engineCpu.node.toFixed(1)}`],
     ["near-real-time p50 / p99 / max, s", (r) => (r.nearRealTime ? `${r.nearRealTime.p50S.toFixed(2)} / ${r.nearRealTime.p99S.toFixed(2)} / ${r.nearRealTime.maxS.toFixed(2)}` : "-")],
     ["idle watcher, % of a core", (r) => (r.nearRealTime ? r.nearRealTime.idleCpuPct.toFixed(2) : "-")],
+    ["watcher peak RSS, MB", (r) => (r.nearRealTime ? r.nearRealTime.peakRssMb.toFixed(1) : "-")],
     ["writers, tx/s with / without NOTIFY", (r) => (r.notifyCost ? `${fmt(r.notifyCost.onTps)} / ${fmt(r.notifyCost.offTps)}` : "-")],
   ];
   const header = ["", ...results.map((r) => `${r.films} films`)];
