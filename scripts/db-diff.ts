@@ -30,7 +30,10 @@ function migrationSlug(name: string): string {
 /** `YYYYMMDDHHMMSS` in UTC, as Prisma names migrations, later than every existing one. */
 function nextMigrationTimestamp(existingNames: string[], now = new Date()): string {
   let timestamp = now.toISOString().replace(/\D/g, "").slice(0, 14);
-  const latest = existingNames.map((name) => name.slice(0, 14)).sort().at(-1);
+  const latest = existingNames
+    .map((name) => name.slice(0, 14))
+    .sort()
+    .at(-1);
   if (latest && timestamp <= latest) timestamp = (BigInt(latest) + 1n).toString();
   return timestamp;
 }

@@ -95,14 +95,21 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
   if (result.recordedAsApplied.includes(catalogueMigration)) {
     result.missingCatalogueIndexes = await findMissingIndexes(options.databaseUrl, log);
     if (result.missingCatalogueIndexes.length > 0) {
-      log(`${where}: the existing catalogue lacks ${result.missingCatalogueIndexes.length} indexes of the schema; the ETL's queries want them (create them CONCURRENTLY on a live catalogue):`);
+      log(
+        `${where}: the existing catalogue lacks ${result.missingCatalogueIndexes.length} indexes of the schema; the ETL's queries want them (create them CONCURRENTLY on a live catalogue):`,
+      );
       for (const statement of result.missingCatalogueIndexes) log(`  ${statement}`);
     }
   }
   return result;
 }
 
-async function applyPending(engine: SchemaEngine, migrations: MigrationList, where: string, log: (line: string) => void): Promise<string[]> {
+async function applyPending(
+  engine: SchemaEngine,
+  migrations: MigrationList,
+  where: string,
+  log: (line: string) => void,
+): Promise<string[]> {
   if (migrations.migrationDirectories.length === 0) return [];
   const { appliedMigrationNames } = await engine.applyMigrations({ migrationsList: migrations, filters: noSchemaFilter });
   for (const name of appliedMigrationNames) log(`${where}: applied ${name}`);

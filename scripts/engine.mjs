@@ -110,7 +110,10 @@ function logTail(lines = 30) {
   } catch {
     return "(no log)";
   }
-  const run = text.slice(Math.max(0, text.lastIndexOf("===== engine start"))).trimEnd().split("\n");
+  const run = text
+    .slice(Math.max(0, text.lastIndexOf("===== engine start")))
+    .trimEnd()
+    .split("\n");
   const failure = run.find((l) => l.startsWith("engine: start-up failed:"));
   const tail = run.filter((l) => !/^\s+at |^\s+\.\.\. \d+ more/.test(l)).slice(-lines);
   return [...(failure && !tail.includes(failure) ? [failure, "..."] : []), ...tail].join("\n");
@@ -158,7 +161,8 @@ async function start() {
   const status = await health();
   if (healthy(status)) {
     const running = await runningFlavor();
-    if (running !== FLAVOR) fail(`an engine of flavor ${running} already runs on ${URL_BASE}; stop it first (ENGINE_FLAVOR=${FLAVOR} asked)`);
+    if (running !== FLAVOR)
+      fail(`an engine of flavor ${running} already runs on ${URL_BASE}; stop it first (ENGINE_FLAVOR=${FLAVOR} asked)`);
     console.log(`engine: already running on ${URL_BASE} (${status}, ${running})`);
     return;
   }
@@ -213,7 +217,9 @@ async function start() {
     const s = await health();
     if (healthy(s)) {
       const pid = readPid() ?? child?.pid;
-      console.log(`engine: ${FLAVOR} up on ${URL_BASE} (${s}, pid ${pid}) after ${((Date.now() - t0) / 1000).toFixed(1)} s; log ${path.relative(ROOT, LOG)}`);
+      console.log(
+        `engine: ${FLAVOR} up on ${URL_BASE} (${s}, pid ${pid}) after ${((Date.now() - t0) / 1000).toFixed(1)} s; log ${path.relative(ROOT, LOG)}`,
+      );
       return;
     }
     const pid = child?.pid ?? existing;
@@ -229,7 +235,9 @@ async function start() {
       process.kill(child.pid, "SIGKILL");
     } catch {}
   }
-  fail(`engine not green/yellow on ${URL_BASE} after ${START_TIMEOUT_MS / 1000} s (stopped it). Last log lines (${path.relative(ROOT, LOG)}):\n${logTail()}`);
+  fail(
+    `engine not green/yellow on ${URL_BASE} after ${START_TIMEOUT_MS / 1000} s (stopped it). Last log lines (${path.relative(ROOT, LOG)}):\n${logTail()}`,
+  );
 }
 
 async function stop() {

@@ -12,7 +12,9 @@ const isRoot = typeof process.getuid === "function" && process.getuid() === 0;
 if (!hasApt || !isRoot) {
   console.error(
     "prometheus-pushgateway is not installed; the metrics tests need it. " +
-      (hasApt ? "Run: sudo apt-get install prometheus-pushgateway" : "Install the Prometheus Pushgateway and put it on PATH (or set PUSHGATEWAY_BINARY)."),
+      (hasApt
+        ? "Run: sudo apt-get install prometheus-pushgateway"
+        : "Install the Prometheus Pushgateway and put it on PATH (or set PUSHGATEWAY_BINARY)."),
   );
   process.exit(1);
 }

@@ -180,7 +180,10 @@ export function filmPersonLinks(shape: CatalogueShape, index: number, film: Film
   for (const role of roles) people[role] = distinctPeople(random, shape.persons, counts[role]);
   const director = people.director[0];
   if (director !== undefined) {
-    for (const [role, probability] of [["writer", 0.15], ["actor", 0.05]] as const) {
+    for (const [role, probability] of [
+      ["writer", 0.15],
+      ["actor", 0.05],
+    ] as const) {
       const cast = people[role];
       if (random.chance(probability) && !cast.includes(director) && cast.length < maxPeoplePerRole[role]) cast.push(director);
     }

@@ -24,7 +24,8 @@ export interface CopyTable<Row> {
 export const genreCopy: CopyTable<GenreRow> = {
   table: "genre",
   columns: ["id", "name", "description", "created", "modified"],
-  format: (row) => `${row.id}\t${text(row.name)}\t${nullableText(row.description)}\t${timestamp(row.created)}\t${timestamp(row.modified)}\n`,
+  format: (row) =>
+    `${row.id}\t${text(row.name)}\t${nullableText(row.description)}\t${timestamp(row.created)}\t${timestamp(row.modified)}\n`,
 };
 
 export const personCopy: CopyTable<PersonRow> = {

@@ -68,7 +68,8 @@ export class CatalogueNotEmptyError extends Error {
 export async function seedCatalogue(options: SeedOptions): Promise<SeedResult> {
   const films = options.films ?? defaultSeedFilms;
   const seed = options.seed ?? defaultSeed;
-  if (!Number.isSafeInteger(films) || films < 0 || films > maxSeedFilms) throw new RangeError(`films must be an integer from 0 to ${maxSeedFilms}, got ${films}`);
+  if (!Number.isSafeInteger(films) || films < 0 || films > maxSeedFilms)
+    throw new RangeError(`films must be an integer from 0 to ${maxSeedFilms}, got ${films}`);
   if (!Number.isSafeInteger(seed)) throw new RangeError(`seed must be an integer, got ${seed}`);
   const log = options.log ?? (() => {});
   const onProgress = options.onProgress ?? (() => {});
@@ -184,15 +185,30 @@ function* rowsOf<Row>(table: string, count: number, build: (index: number) => Ro
 }
 
 function loadGenres(client: pg.ClientBase, shape: CatalogueShape, onProgress: ProgressCallback): Promise<number> {
-  return copyRows(client, catalogueSchema, genreCopy, rowsOf("genre", genreCount, (index) => genreRow(shape, index), onProgress));
+  return copyRows(
+    client,
+    catalogueSchema,
+    genreCopy,
+    rowsOf("genre", genreCount, (index) => genreRow(shape, index), onProgress),
+  );
 }
 
 function loadPersons(client: pg.ClientBase, shape: CatalogueShape, onProgress: ProgressCallback): Promise<number> {
-  return copyRows(client, catalogueSchema, personCopy, rowsOf("person", shape.persons, (index) => personRow(shape, index), onProgress));
+  return copyRows(
+    client,
+    catalogueSchema,
+    personCopy,
+    rowsOf("person", shape.persons, (index) => personRow(shape, index), onProgress),
+  );
 }
 
 function loadFilms(client: pg.ClientBase, shape: CatalogueShape, onProgress: ProgressCallback): Promise<number> {
-  return copyRows(client, catalogueSchema, filmCopy, rowsOf("film_work", shape.films, (index) => filmRow(shape, index), onProgress));
+  return copyRows(
+    client,
+    catalogueSchema,
+    filmCopy,
+    rowsOf("film_work", shape.films, (index) => filmRow(shape, index), onProgress),
+  );
 }
 
 /** Link tables: progress counts films (the row total is not known ahead). */

@@ -101,9 +101,7 @@ export function loadConfig(env: Env = readProcessEnv(), overrides: Env = {}): Co
   const esUrl = read.url("ELASTICSEARCH_URL", DEFAULT_ELASTICSEARCH_URL, ["http:", "https:"]);
   const index = read.string("ELASTICSEARCH_INDEX", "movies");
   if (!/^[a-z0-9][a-z0-9_.-]{0,200}$/.test(index)) {
-    problems.push(
-      `ELASTICSEARCH_INDEX="${index}": use lowercase letters, digits, '_', '-', '.', starting with a letter or digit`,
-    );
+    problems.push(`ELASTICSEARCH_INDEX="${index}": use lowercase letters, digits, '_', '-', '.', starting with a letter or digit`);
   }
   const apiKey = source.ELASTICSEARCH_API_KEY || undefined;
   const username = source.ELASTICSEARCH_USERNAME || undefined;
@@ -229,7 +227,10 @@ class Reader {
   list<T extends string>(name: string, fallback: T[], allowed: readonly T[]): T[] {
     const raw = this.env[name]?.trim();
     if (!raw) return fallback;
-    const items = raw.split(",").map((s) => s.trim()).filter(Boolean);
+    const items = raw
+      .split(",")
+      .map((s) => s.trim())
+      .filter(Boolean);
     const unknown = items.filter((item) => !(allowed as readonly string[]).includes(item));
     if (unknown.length > 0 || items.length === 0) {
       this.problems.push(`${name}="${raw}": allowed tables are ${allowed.join(", ")}`);

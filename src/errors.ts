@@ -109,7 +109,9 @@ export class IndexWriteBlockedError extends EtlError {
 export class IndexBlockedError extends EtlError {
   readonly exitCode = ExitCode.unavailable;
   constructor(index: string | undefined, request: string, reason: string) {
-    super(`${index ? `the index ${index}` : "the cluster"} refused ${request}: ${reason}. Remove the block (index.blocks.*), then run again`);
+    super(
+      `${index ? `the index ${index}` : "the cluster"} refused ${request}: ${reason}. Remove the block (index.blocks.*), then run again`,
+    );
     this.name = "IndexBlockedError";
   }
 }
@@ -154,7 +156,10 @@ export function describeError(error: unknown): string {
     const { type, reason } = engineBody.body.error;
     return `${engineBody.statusCode ?? ""} ${type}${reason ? `: ${reason}` : ""}`.trim();
   }
-  const lines = (error.message || error.name).split("\n").map((line) => line.trim()).filter(Boolean);
+  const lines = (error.message || error.name)
+    .split("\n")
+    .map((line) => line.trim())
+    .filter(Boolean);
   return lines[lines.length - 1] ?? error.name;
 }
 

@@ -29,8 +29,7 @@ export interface LoggerOptions {
  */
 export function createLogger(options: LoggerOptions): Logger {
   const write = options.write ?? ((line: string) => process.stderr.write(line + "\n"));
-  const pretty =
-    options.format === "pretty" || (options.format === "auto" && (options.isTty ?? Boolean(process.stderr.isTTY)));
+  const pretty = options.format === "pretty" || (options.format === "auto" && (options.isTty ?? Boolean(process.stderr.isTTY)));
   const minRank = LEVEL_RANK[options.level];
   const scrub = scrubber(options.secrets);
 

@@ -21,8 +21,9 @@ const FIXABLE_CONNECTION_ERRORS: Record<string, string> = {
 async function checkCatalogue(app: App): Promise<void> {
   let tables: { catalogue: boolean; state: boolean };
   try {
-    const rows = await app.guards.postgres(() =>
-      app.prisma.$queryRaw<Array<{ catalogue: boolean; state: boolean }>>`
+    const rows = await app.guards.postgres(
+      () =>
+        app.prisma.$queryRaw<Array<{ catalogue: boolean; state: boolean }>>`
         SELECT to_regclass('content.film_work') IS NOT NULL AS catalogue, to_regclass('content.etl_state') IS NOT NULL AS state`,
     );
     tables = rows[0]!;
@@ -39,7 +40,9 @@ async function checkCatalogue(app: App): Promise<void> {
     ]);
   }
   if (!tables.state) {
-    throw new ConfigError(["DATABASE_URL: the catalogue lacks the ETL's tables (content.etl_state): apply the migrations with npm run db:migrate"]);
+    throw new ConfigError([
+      "DATABASE_URL: the catalogue lacks the ETL's tables (content.etl_state): apply the migrations with npm run db:migrate",
+    ]);
   }
 }
 

@@ -2,7 +2,15 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { writeBulk } from "../src/load/bulk-writer.ts";
 import { createIndex } from "../src/load/index-admin.ts";
 import type { Engine } from "../src/load/engine.ts";
-import { ELASTICSEARCH_URL, countDocuments, dropIndices, engineRequest, indexExists, openEngine, uniqueIndexName } from "./support/engine.ts";
+import {
+  ELASTICSEARCH_URL,
+  countDocuments,
+  dropIndices,
+  engineRequest,
+  indexExists,
+  openEngine,
+  uniqueIndexName,
+} from "./support/engine.ts";
 import { TcpProxy } from "./support/tcp-proxy.ts";
 
 /** The bulk writer against the real engine: per-item outcomes, never a throw for an item. */

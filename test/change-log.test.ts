@@ -132,10 +132,10 @@ describe("the change log with transactions open across cycles", () => {
 
   it("an index idle for longer than the retention no longer holds the log back, and loads in full when it comes back", async () => {
     const idle: EtlTarget = { databaseUrl: db.url, index: uniqueIndexName() };
-    await catalogue.query(
-      `INSERT INTO content.etl_state (name, value, modified) VALUES ($1, $2, now() - interval '8 days')`,
-      [`${idle.index}:cursors`, JSON.stringify({ tables: {}, log: { txid: "1", seq: "0" } })],
-    );
+    await catalogue.query(`INSERT INTO content.etl_state (name, value, modified) VALUES ($1, $2, now() - interval '8 days')`, [
+      `${idle.index}:cursors`,
+      JSON.stringify({ tables: {}, log: { txid: "1", seq: "0" } }),
+    ]);
     const film = (await catalogue.one<{ id: string }>("SELECT id FROM content.film_work ORDER BY id DESC LIMIT 1")).id;
     await catalogue.query("UPDATE content.film_work SET rating = 3.3 WHERE id = $1", [film]);
     await syncOnce(target);
@@ -162,7 +162,9 @@ describe("the change log with transactions open across cycles", () => {
       const status = await runCli(["status", "--json"], etlEnv(target));
       expect(status.code, status.stderr).toBe(0);
       const warnings: string[] = JSON.parse(status.stdout).warnings;
-      expect(warnings.join("\n")).toMatch(/a transaction open for \d+ s holds the change log back \(pid \d+, slow admin, idle in transaction\)/);
+      expect(warnings.join("\n")).toMatch(
+        /a transaction open for \d+ s holds the change log back \(pid \d+, slow admin, idle in transaction\)/,
+      );
       expect(warnings.join("\n")).toMatch(/the state of some_other_index has not moved for 48 h/);
     } finally {
       await holder.query("ROLLBACK");

@@ -54,7 +54,9 @@ describe("running for real", () => {
   });
 
   const filmCursorSaved = async () => {
-    const rows = await pool.query("SELECT 1 FROM content.etl_state WHERE name = $1 AND value->>'after' IS NOT NULL", [`${target.index}:film`]);
+    const rows = await pool.query("SELECT 1 FROM content.etl_state WHERE name = $1 AND value->>'after' IS NOT NULL", [
+      `${target.index}:film`,
+    ]);
     return rows.rowCount === 1;
   };
 
@@ -74,7 +76,12 @@ describe("running for real", () => {
     expect(result.stderr).toMatch(/SIGTERM received/);
     expect(result.stderr).toMatch(/sync stopped early/);
     const state = await pool.query("SELECT name FROM content.etl_state WHERE name LIKE $1", [`${target.index}:%`]);
-    expect(state.rows.map((r) => r.name).sort()).toEqual([`${target.index}:film`, `${target.index}:index`, `${target.index}:owner`, `${target.index}:window`]);
+    expect(state.rows.map((r) => r.name).sort()).toEqual([
+      `${target.index}:film`,
+      `${target.index}:index`,
+      `${target.index}:owner`,
+      `${target.index}:window`,
+    ]);
 
     const rerun = await runCli([], etlEnv(target));
     expect(rerun.code, rerun.stderr).toBe(0);
@@ -121,7 +128,9 @@ describe("running for real", () => {
   });
 
   it("runs under Deno: one sync cycle, and the index equals the catalogue", async () => {
-    await pool.query("UPDATE content.film_work SET title = title || ' (Deno)', modified = now() WHERE id IN (SELECT id FROM content.film_work ORDER BY id LIMIT 5)");
+    await pool.query(
+      "UPDATE content.film_work SET title = title || ' (Deno)', modified = now() WHERE id IN (SELECT id FROM content.film_work ORDER BY id LIMIT 5)",
+    );
     const result = await runCli([], etlEnv(target), { runtime: "deno" });
     expect(result.code, result.stderr).toBe(0);
     expect(result.stderr).toMatch(/"msg":"sync finished"/);

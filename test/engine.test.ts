@@ -111,7 +111,10 @@ describe.skipIf(!bridged)("search engine via @elastic/elasticsearch", { timeout:
   it("refuses compatible-with versions other than 7 and 8 as Elasticsearch 8 does, and takes plain JSON", async () => {
     const vendor = (version: number) => `application/vnd.elasticsearch+json; compatible-with=${version}`;
     const send = (headers: Record<string, string>, body?: string) =>
-      fetch(`${node}/_count`, { method: body ? "POST" : "GET", headers, body }).then(async (r) => ({ status: r.status, body: (await r.json()) as Record<string, any> }));
+      fetch(`${node}/_count`, { method: body ? "POST" : "GET", headers, body }).then(async (r) => ({
+        status: r.status,
+        body: (await r.json()) as Record<string, any>,
+      }));
 
     const nine = await send({ accept: vendor(9), "content-type": vendor(9) }, "{}");
     expect(nine.status).toBe(400);

@@ -2,15 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { definitionHash } from "../src/load/index-admin.ts";
 import { Catalogue } from "./support/catalogue.ts";
 import { createTestDatabase, type TestDatabase } from "./support/database.ts";
-import {
-  concreteIndices,
-  dropIndices,
-  engineMode,
-  engineRequest,
-  mappingMeta,
-  putMappingMeta,
-  uniqueIndexName,
-} from "./support/engine.ts";
+import { concreteIndices, dropIndices, engineMode, engineRequest, mappingMeta, putMappingMeta, uniqueIndexName } from "./support/engine.ts";
 import { etlEnv, expectIndexEqualsCatalogue, logEntries, runCli, type EtlTarget } from "./support/etl.ts";
 
 /**
@@ -44,7 +36,10 @@ describe("the ETL on this engine", () => {
     expect(result.code, result.stderr).toBe(0);
     return JSON.parse(result.stdout) as { engine: { distribution: string }; definition: { current: boolean }; warnings: string[] };
   };
-  const warnings = (stderr: string) => logEntries(stderr).filter((e) => e.level === "warn").map((e) => e.msg);
+  const warnings = (stderr: string) =>
+    logEntries(stderr)
+      .filter((e) => e.level === "warn")
+      .map((e) => e.msg);
   const index = async () => (await concreteIndices(target.index))[0]!;
   const refreshInterval = async (name: string) => {
     const { body } = await engineRequest("GET", `/${name}/_settings/index.refresh_interval?flat_settings=true`);
@@ -121,7 +116,9 @@ describe("the ETL on this engine", () => {
   });
 
   it("runs under Deno against this engine", async () => {
-    await catalogue.query("UPDATE content.film_work SET title = title || ' (Deno)', modified = now() WHERE id IN (SELECT id FROM content.film_work ORDER BY id LIMIT 3)");
+    await catalogue.query(
+      "UPDATE content.film_work SET title = title || ' (Deno)', modified = now() WHERE id IN (SELECT id FROM content.film_work ORDER BY id LIMIT 3)",
+    );
     const result = await runCli([], etlEnv(target), { runtime: "deno" });
     expect(result.code, result.stderr).toBe(0);
     expect(result.stderr).toMatch(/"msg":"sync finished".*"written":3/);

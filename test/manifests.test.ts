@@ -67,8 +67,16 @@ function quantity(value: string | number): number {
   const match = /^([0-9.]+)([a-zA-Z]*)$/.exec(text);
   if (!match) throw new Error(`not a quantity: ${text}`);
   const units: Record<string, number> = {
-    "": 1, m: 1e-3, k: 1e3, M: 1e6, G: 1e9, T: 1e12,
-    Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40,
+    "": 1,
+    m: 1e-3,
+    k: 1e3,
+    M: 1e6,
+    G: 1e9,
+    T: 1e12,
+    Ki: 2 ** 10,
+    Mi: 2 ** 20,
+    Gi: 2 ** 30,
+    Ti: 2 ** 40,
   };
   const factor = units[match[2]!];
   if (factor === undefined) throw new Error(`unknown unit in ${text}`);
@@ -189,7 +197,12 @@ function dockerIgnored(patterns: string[], file: string): boolean {
       "^" +
         pattern
           .split("**")
-          .map((part) => part.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, "[^/]*").replace(/\?/g, "[^/]"))
+          .map((part) =>
+            part
+              .replace(/[.+^${}()|[\]\\]/g, "\\$&")
+              .replace(/\*/g, "[^/]*")
+              .replace(/\?/g, "[^/]"),
+          )
           .join(".*") +
         "(/.*)?$",
     );
@@ -250,9 +263,7 @@ function checkPod(workload: Obj, refs: Refs): void {
     refs.budgetS + MIN_GRACE_MARGIN_S,
   );
   expect(job.activeDeadlineSeconds, `${name}: activeDeadlineSeconds`).toBeTypeOf("number");
-  expect(job.activeDeadlineSeconds, `${name}: activeDeadlineSeconds > shutdown budget`).toBeGreaterThan(
-    pod.terminationGracePeriodSeconds,
-  );
+  expect(job.activeDeadlineSeconds, `${name}: activeDeadlineSeconds > shutdown budget`).toBeGreaterThan(pod.terminationGracePeriodSeconds);
   expect(Number.isInteger(job.backoffLimit) && job.backoffLimit >= 0, `${name}: backoffLimit set`).toBe(true);
 
   expect(pod.containers, `${name}: one container`).toHaveLength(1);
@@ -461,7 +472,9 @@ function checkDockerfile(text: string, migrateScript: string): DockerfileFacts {
   // `docker build` without --target builds the last stage: that is the runtime image.
   const runtime = stages.at(-1)!;
   const runtimeLine = lineage(stages, runtime);
-  const installs = runtimeLine.flatMap((s) => s.instructions).filter((i) => i.keyword === "RUN" && /\bnpm (ci|install)\b(?! --global| -g)/.test(i.args));
+  const installs = runtimeLine
+    .flatMap((s) => s.instructions)
+    .filter((i) => i.keyword === "RUN" && /\bnpm (ci|install)\b(?! --global| -g)/.test(i.args));
   expect(installs.length, "the runtime stage installs its dependencies").toBeGreaterThan(0);
   for (const install of installs) expect(install.args, "every install in the runtime image omits devDependencies").toMatch(/--omit[= ]dev/);
   expect(
@@ -502,17 +515,37 @@ function checkBuildContext(dockerfile: string, ignore: string[]): void {
   const sources = stages
     .flatMap((s) => s.instructions)
     .filter((i) => (i.keyword === "COPY" || i.keyword === "ADD") && !/--from=/.test(i.args))
-    .flatMap((i) => i.args.split(/\s+/).filter((w) => !w.startsWith("--")).slice(0, -1));
+    .flatMap((i) =>
+      i.args
+        .split(/\s+/)
+        .filter((w) => !w.startsWith("--"))
+        .slice(0, -1),
+    );
   expect(sources.length).toBeGreaterThan(0);
   for (const source of sources) {
     if (source === ".") continue;
     expect(existsSync(path.join(ROOT, source)), `COPY source ${source} exists`).toBe(true);
     expect(dockerIgnored(ignore, source), `COPY source ${source} is in the build context`).toBe(false);
   }
-  for (const needed of ["src/main.ts", "src/config.ts", "prisma/schema.prisma", "scripts/migrate.ts", "package.json", "package-lock.json", "tsconfig.json"]) {
+  for (const needed of [
+    "src/main.ts",
+    "src/config.ts",
+    "prisma/schema.prisma",
+    "scripts/migrate.ts",
+    "package.json",
+    "package-lock.json",
+    "tsconfig.json",
+  ]) {
     expect(dockerIgnored(ignore, needed), `${needed} is in the build context`).toBe(false);
   }
-  for (const excluded of ["node_modules", "node_modules/tsx/package.json", ".git", "src/generated/prisma/client.ts", "test/manifests.test.ts", ".env"]) {
+  for (const excluded of [
+    "node_modules",
+    "node_modules/tsx/package.json",
+    ".git",
+    "src/generated/prisma/client.ts",
+    "test/manifests.test.ts",
+    ".env",
+  ]) {
     expect(dockerIgnored(ignore, excluded), `${excluded} is kept out of the build context`).toBe(true);
   }
 }
@@ -690,7 +723,14 @@ describe("checks can fail", () => {
 
   it("reindex, ConfigMap and Secret variants are rejected", () => {
     const reindex = one("k8s/reindex-job.yaml", "Job");
-    rejects(() => checkReindexJob(mutate(reindex, (d) => (cronContainer(d).args = [])), refs()), "reindex without `reindex`");
+    rejects(
+      () =>
+        checkReindexJob(
+          mutate(reindex, (d) => (cronContainer(d).args = [])),
+          refs(),
+        ),
+      "reindex without `reindex`",
+    );
     const configMap = one("k8s/configmap.yaml", "ConfigMap");
     rejects(() => checkConfigMap(mutate(configMap, (d) => (d.data.DATABASE_URL = "postgresql://x@h/db"))), "secret in the ConfigMap");
     rejects(() => checkConfigMap(mutate(configMap, (d) => (d.data.ETL_BATCH_SIZE = 500))), "a number value in the ConfigMap");
@@ -744,10 +784,24 @@ describe("checks can fail", () => {
   it(".dockerignore variants are rejected", () => {
     const dockerfile = read("Dockerfile");
     const ignore = dockerignorePatterns(read(".dockerignore"));
-    rejects(() => checkBuildContext(dockerfile, ignore.filter((p) => p !== "src/generated")), "src/generated in the context");
+    rejects(
+      () =>
+        checkBuildContext(
+          dockerfile,
+          ignore.filter((p) => p !== "src/generated"),
+        ),
+      "src/generated in the context",
+    );
     rejects(() => checkBuildContext(dockerfile, [...ignore, "prisma"]), "prisma/ ignored");
     rejects(() => checkBuildContext(dockerfile, [...ignore, "scripts/*.mjs"]), "the postinstall script ignored");
-    rejects(() => checkBuildContext(dockerfile, ignore.filter((p) => p !== "node_modules" && p !== "**/node_modules")), "node_modules in the context");
+    rejects(
+      () =>
+        checkBuildContext(
+          dockerfile,
+          ignore.filter((p) => p !== "node_modules" && p !== "**/node_modules"),
+        ),
+      "node_modules in the context",
+    );
     expect(dockerIgnored(["*", "!src"], "src/main.ts")).toBe(false);
     expect(dockerIgnored(["*", "!src"], "test/x.ts")).toBe(true);
   });

@@ -172,7 +172,10 @@ describe("applying migrations", () => {
       expect(await tableExists(database.url, "content.etl_change")).toBe(true);
       expect(await tableExists(database.url, "content.half_done")).toBe(false);
       const history = await migrationHistory(database.url);
-      expect(history.map((row) => [row.migration_name, row.finished])).toEqual([...names.map((name) => [name, true]), ["29990101000000_broken", false]]);
+      expect(history.map((row) => [row.migration_name, row.finished])).toEqual([
+        ...names.map((name) => [name, true]),
+        ["29990101000000_broken", false],
+      ]);
     } finally {
       await rm(folder, { recursive: true, force: true });
     }
@@ -297,7 +300,12 @@ describe("an existing catalogue (created by the admin panel)", () => {
     const database = await emptyDatabase();
     const result = await migrate({ databaseUrl: database.url, skipChangeCapture: true });
     const names = await migrationNamesOnDisk();
-    expect(result).toEqual({ createdDatabase: false, recordedAsApplied: [names[2]], applied: [names[0], names[1], names[3]], missingCatalogueIndexes: [] });
+    expect(result).toEqual({
+      createdDatabase: false,
+      recordedAsApplied: [names[2]],
+      applied: [names[0], names[1], names[3]],
+      missingCatalogueIndexes: [],
+    });
     expect(await tableExists(database.url, "content.film_work")).toBe(true);
     expect(await tableExists(database.url, "content.etl_change")).toBe(false);
   });
@@ -333,16 +341,17 @@ describe("change-capture triggers", () => {
   }
 
   it("logs films, join-table changes, genre and person updates and deletes; skips no-op updates and new genres/persons", async () => {
-    expect(await logged(`INSERT INTO content.film_work (id, title, type) VALUES ('${film}', 'One', 'movie'), ('${otherFilm}', 'Two', 'movie')`)).toEqual([
-      `film_work ${film}`,
-      `film_work ${otherFilm}`,
-    ]);
+    expect(
+      await logged(`INSERT INTO content.film_work (id, title, type) VALUES ('${film}', 'One', 'movie'), ('${otherFilm}', 'Two', 'movie')`),
+    ).toEqual([`film_work ${film}`, `film_work ${otherFilm}`]);
     expect(await logged(`INSERT INTO content.genre (id, name) VALUES ('${genre}', 'Drama')`)).toEqual([]);
-    expect(await logged(`INSERT INTO content.person (id, full_name) VALUES ('${person}', 'Anna'), ('${otherPerson}', 'Boris')`)).toEqual([]);
+    expect(await logged(`INSERT INTO content.person (id, full_name) VALUES ('${person}', 'Anna'), ('${otherPerson}', 'Boris')`)).toEqual(
+      [],
+    );
 
-    expect(await logged(`INSERT INTO content.genre_film_work (id, genre_id, film_work_id) VALUES (gen_random_uuid(), '${genre}', '${film}')`)).toEqual([
-      `film_work ${film}`,
-    ]);
+    expect(
+      await logged(`INSERT INTO content.genre_film_work (id, genre_id, film_work_id) VALUES (gen_random_uuid(), '${genre}', '${film}')`),
+    ).toEqual([`film_work ${film}`]);
     // Three rows for one film in one statement: logged once.
     expect(
       await logged(
@@ -368,7 +377,10 @@ describe("change-capture triggers", () => {
     expect(await logged(`DELETE FROM content.person WHERE id = '${person}'`)).toEqual([`film_work ${film}`, `person ${person}`]);
     expect(await logged(`DELETE FROM content.genre WHERE id = '${genre}'`)).toEqual([`genre ${genre}`]);
     // Deduplication is per trigger run: the film's own delete and the cascaded delete of its links log it once each.
-    expect(await logged(`DELETE FROM content.film_work WHERE id = '${otherFilm}'`)).toEqual([`film_work ${otherFilm}`, `film_work ${otherFilm}`]);
+    expect(await logged(`DELETE FROM content.film_work WHERE id = '${otherFilm}'`)).toEqual([
+      `film_work ${otherFilm}`,
+      `film_work ${otherFilm}`,
+    ]);
   });
 
   it("stamps each change with its transaction id", async () => {
@@ -383,7 +395,9 @@ describe("change-capture triggers", () => {
   it("logs nothing while movies_etl.capture is off, and again once it is reset", async () => {
     await client.query("SET movies_etl.capture = off");
     expect(await logged(`INSERT INTO content.genre (id, name) VALUES ('${genre}', 'Comedy')`)).toEqual([]);
-    expect(await logged(`INSERT INTO content.genre_film_work (id, genre_id, film_work_id) VALUES (gen_random_uuid(), '${genre}', '${film}')`)).toEqual([]);
+    expect(
+      await logged(`INSERT INTO content.genre_film_work (id, genre_id, film_work_id) VALUES (gen_random_uuid(), '${genre}', '${film}')`),
+    ).toEqual([]);
     expect(await logged(`UPDATE content.genre SET name = 'Комедия'`)).toEqual([]);
     expect(await logged(`DELETE FROM content.film_work`)).toEqual([]);
     await client.query("RESET movies_etl.capture");

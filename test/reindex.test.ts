@@ -59,7 +59,9 @@ describe("reindex", () => {
     expect(sync.stderr).toMatch(/"written":0,"deleted":0/);
   });
 
-  it("succeeds while writers keep changing the catalogue, and the next sync brings what they changed meanwhile", { timeout: 180_000 }, async () => {
+  it("succeeds while writers keep changing the catalogue, and the next sync brings what they changed meanwhile", {
+    timeout: 180_000,
+  }, async () => {
     let writing = true;
     let changes = 0;
     const writer = (async () => {
@@ -74,7 +76,9 @@ describe("reindex", () => {
           } else if (i % 3 === 1) {
             await client.query("DELETE FROM content.film_work WHERE id = (SELECT id FROM content.film_work ORDER BY random() LIMIT 1)");
           } else {
-            await client.query("UPDATE content.film_work SET title = title || '!' WHERE id = (SELECT id FROM content.film_work ORDER BY random() LIMIT 1)");
+            await client.query(
+              "UPDATE content.film_work SET title = title || '!' WHERE id = (SELECT id FROM content.film_work ORDER BY random() LIMIT 1)",
+            );
           }
           changes++;
           await new Promise((resolve) => setTimeout(resolve, 20));
@@ -96,7 +100,11 @@ describe("reindex", () => {
   it("stopped before its swap, leaves no index and no state behind", async () => {
     const before = (await concreteIndices(`${target.index}_*`)).sort();
     const running = startCli(["reindex"], etlEnv(target, { ETL_BATCH_SIZE: "10", ETL_BULK_CONCURRENCY: "1" }));
-    await waitFor(async () => (await pool.query("SELECT 1 FROM content.etl_state WHERE name LIKE $1 AND name LIKE '%:window'", [`${target.index}_%`])).rowCount === 1);
+    await waitFor(
+      async () =>
+        (await pool.query("SELECT 1 FROM content.etl_state WHERE name LIKE $1 AND name LIKE '%:window'", [`${target.index}_%`]))
+          .rowCount === 1,
+    );
     running.signal("SIGTERM");
     const result = await running.result;
     expect(result.code, result.stderr).toBe(143);

@@ -51,7 +51,11 @@ describe("determinism", () => {
   it("the same SEED and size give the same catalogue; another SEED another one", async () => {
     const again = await database({ films, seed: 1 });
     const other = await database({ films, seed: 2 });
-    const [first, second, third] = await Promise.all([catalogueChecksum(seeded.url), catalogueChecksum(again.url), catalogueChecksum(other.url)]);
+    const [first, second, third] = await Promise.all([
+      catalogueChecksum(seeded.url),
+      catalogueChecksum(again.url),
+      catalogueChecksum(other.url),
+    ]);
     expect(second).toEqual(first);
     expect(third.md5).not.toBe(first.md5);
     for (const table of ["film_work", "person", "genre", "genre_film_work", "person_film_work"] as const) {
@@ -194,7 +198,12 @@ describe("safety", () => {
 
     await seedCatalogue({ databaseUrl: target.url, films: 200, seed: 9, reset: true });
     expect(await catalogueChecksum(target.url)).toEqual(before);
-    expect(await one(target.url, "SELECT (SELECT count(*) FROM content.etl_state)::int AS states, (SELECT count(*) FROM content.etl_change)::int AS changes")).toEqual({
+    expect(
+      await one(
+        target.url,
+        "SELECT (SELECT count(*) FROM content.etl_state)::int AS states, (SELECT count(*) FROM content.etl_change)::int AS changes",
+      ),
+    ).toEqual({
       states: 0,
       changes: 0,
     });
@@ -242,7 +251,10 @@ describe("reading the seeded catalogue with the generated Prisma client", () => 
   it("a $queryRaw tagged template runs against the seeded data", async () => {
     const type = "tv_show";
     const rows = await prisma.$queryRaw<{ films: bigint }[]>`SELECT count(*) AS films FROM content.film_work WHERE type = ${type}`;
-    const expected = await one<{ films: number }>(seeded.url, "SELECT count(*)::int AS films FROM content.film_work WHERE type = 'tv_show'");
+    const expected = await one<{ films: number }>(
+      seeded.url,
+      "SELECT count(*)::int AS films FROM content.film_work WHERE type = 'tv_show'",
+    );
     expect(Number(rows[0]!.films)).toBe(expected.films);
   });
 });

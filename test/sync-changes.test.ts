@@ -197,7 +197,9 @@ describe("a sync cycle propagates every kind of change", () => {
   });
 
   it("a join table truncated (no row trigger fires): the next cycle loads everything again", async () => {
-    const films = (await catalogue.query<{ id: string }>("SELECT DISTINCT film_work_id AS id FROM content.genre_film_work")).map((r) => r.id);
+    const films = (await catalogue.query<{ id: string }>("SELECT DISTINCT film_work_id AS id FROM content.genre_film_work")).map(
+      (r) => r.id,
+    );
     expect(films.length).toBeGreaterThan(10);
     const changed = await cycleAfter(() => catalogue.query("TRUNCATE content.genre_film_work").then(() => {}));
     expect(changed).toEqual(films.sort());

@@ -34,10 +34,9 @@ describe("the (modified, id) cursors on a catalogue without change capture", () 
     const films = (await catalogue.query<{ id: string }>("SELECT id FROM content.film_work ORDER BY id LIMIT 10")).map((r) => r.id);
     const before = await indexedDocuments(target.index);
     // One statement: all ten rows get exactly the same modified value.
-    await catalogue.query(
-      "UPDATE content.film_work SET description = 'same instant', modified = now() WHERE id = ANY($1::uuid[])",
-      [films],
-    );
+    await catalogue.query("UPDATE content.film_work SET description = 'same instant', modified = now() WHERE id = ANY($1::uuid[])", [
+      films,
+    ]);
     await syncOnce(target, smallBatches);
     const after = await expectIndexEqualsCatalogue(target);
     expect(changedIds(before, after)).toEqual([...films].sort());

@@ -16,7 +16,11 @@ describe("failures", () => {
     const db = await createTestDatabase({ films, seed });
     const catalogue = new Catalogue(db.url);
     const target = { databaseUrl: db.url, index: uniqueIndexName() };
-    cleanups.push(() => db.drop(), () => dropIndices(target.index), () => catalogue.close());
+    cleanups.push(
+      () => db.drop(),
+      () => dropIndices(target.index),
+      () => catalogue.close(),
+    );
     return { db, target, catalogue };
   }
 
@@ -100,7 +104,7 @@ describe("failures", () => {
     const { target, catalogue } = await freshTarget(0, 23);
     const bigDescription = "Очень длинное описание 🎬 with emoji ".repeat(3000).slice(0, 100_000);
     const bare = await catalogue.addFilm({ title: "Без людей и описания", description: null, rating: null });
-    const big = await catalogue.addFilm({ title: "Ёлки 🎄 «кавычки» \"quotes\" \\ back\\slash", description: bigDescription, rating: 0 });
+    const big = await catalogue.addFilm({ title: 'Ёлки 🎄 «кавычки» "quotes" \\ back\\slash', description: bigDescription, rating: 0 });
     const person = await catalogue.addPerson("Λάμπρος 🎭 O'Neil");
     await catalogue.linkPerson(big, person, "actor");
     await catalogue.linkPerson(big, person, "director");

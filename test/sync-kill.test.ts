@@ -50,7 +50,8 @@ describe("a run killed with SIGKILL at a random point", () => {
       const run = runCli([], env, { onSpawn: (spawned) => (pid = spawned) }).finally(() => (exited = true));
       // Every fourth trial is killed at a random moment from the start (it may
       // hit start-up); the others at a random moment once a window is under way.
-      if (trial % 4 !== 3) await waitFor(async () => exited || (await windowInProgress(catalogue, target.index)), 60_000, "a window under way");
+      if (trial % 4 !== 3)
+        await waitFor(async () => exited || (await windowInProgress(catalogue, target.index)), 60_000, "a window under way");
       await new Promise((resolve) => setTimeout(resolve, Math.floor(random() * (trial % 4 === 3 ? 3000 : 400))));
       if (!exited) {
         process.kill(pid, "SIGKILL");
@@ -70,14 +71,24 @@ async function windowInProgress(catalogue: Catalogue, index: string): Promise<bo
   return rows.length > 0;
 }
 
-
 async function randomChanges(catalogue: Catalogue, random: () => number, count: number): Promise<void> {
   const pick = async (table: string) =>
-    (await catalogue.one<{ id: string }>(`SELECT id FROM content.${table} OFFSET floor($1::float8 * (SELECT count(*) FROM content.${table})) LIMIT 1`, [random() * 0.999])).id;
+    (
+      await catalogue.one<{ id: string }>(
+        `SELECT id FROM content.${table} OFFSET floor($1::float8 * (SELECT count(*) FROM content.${table})) LIMIT 1`,
+        [random() * 0.999],
+      )
+    ).id;
   for (let i = 0; i < count; i++) {
     const kind = Math.floor(random() * 7);
-    if (kind === 0) await catalogue.query("UPDATE content.film_work SET rating = round((random() * 10)::numeric, 1), modified = now() WHERE id = $1", [await pick("film_work")]);
-    else if (kind === 1) await catalogue.query("UPDATE content.person SET full_name = full_name || '.', modified = now() WHERE id = $1", [await pick("person")]);
+    if (kind === 0)
+      await catalogue.query("UPDATE content.film_work SET rating = round((random() * 10)::numeric, 1), modified = now() WHERE id = $1", [
+        await pick("film_work"),
+      ]);
+    else if (kind === 1)
+      await catalogue.query("UPDATE content.person SET full_name = full_name || '.', modified = now() WHERE id = $1", [
+        await pick("person"),
+      ]);
     else if (kind === 2) await catalogue.query("DELETE FROM content.person_film_work WHERE id = $1", [await pick("person_film_work")]);
     else if (kind === 3) await catalogue.linkPerson(await pick("film_work"), await pick("person"), "writer").catch(() => {});
     else if (kind === 4) await catalogue.query("DELETE FROM content.genre_film_work WHERE id = $1", [await pick("genre_film_work")]);

@@ -22,7 +22,11 @@ describe("recovering from what happens around a run", () => {
     const db = await createTestDatabase({ films, seed });
     const catalogue = new Catalogue(db.url);
     const target = { databaseUrl: db.url, index: uniqueIndexName() };
-    cleanups.push(() => db.drop(), () => dropIndices(target.index), () => catalogue.close());
+    cleanups.push(
+      () => db.drop(),
+      () => dropIndices(target.index),
+      () => catalogue.close(),
+    );
     return { db, target, catalogue };
   }
 
@@ -34,7 +38,9 @@ describe("recovering from what happens around a run", () => {
     const { target, catalogue } = await freshTarget(200, 51);
     expect((await runCli([], etlEnv(target))).code).toBe(0);
     await deleteIndices(await concreteIndices(target.index));
-    await catalogue.query("UPDATE content.film_work SET title = 'after the delete', modified = now() WHERE id = (SELECT id FROM content.film_work ORDER BY id LIMIT 1)");
+    await catalogue.query(
+      "UPDATE content.film_work SET title = 'after the delete', modified = now() WHERE id = (SELECT id FROM content.film_work ORDER BY id LIMIT 1)",
+    );
 
     const status = await runCli(["status", "--json"], etlEnv(target));
     expect(status.code, status.stderr).toBe(0);
@@ -125,7 +131,9 @@ describe("recovering from what happens around a run", () => {
     await blocker.query("BEGIN");
     await blocker.query("INSERT INTO content.etl_state (name, value) VALUES ($1, '{}')", [`${target.index}:window`]);
     const run = startCli([], etlEnv(target));
-    await waitFor(async () => (await catalogue.query("SELECT 1 FROM pg_locks WHERE NOT granted AND locktype = 'transactionid'")).length > 0);
+    await waitFor(
+      async () => (await catalogue.query("SELECT 1 FROM pg_locks WHERE NOT granted AND locktype = 'transactionid'")).length > 0,
+    );
     await deleteIndices(await concreteIndices(target.index));
     await blocker.query("ROLLBACK");
     const result = await run.result;
@@ -170,11 +178,15 @@ describe("recovering from what happens around a run", () => {
     );
     await catalogue.query("SELECT pg_terminate_backend($1)", [lockSession!.pid]);
     await waitFor(async () => {
-      const result = await other.query<{ locked: boolean }>("SELECT pg_try_advisory_lock(hashtext($1)) AS locked", [`movies-etl:${target.index}`]);
+      const result = await other.query<{ locked: boolean }>("SELECT pg_try_advisory_lock(hashtext($1)) AS locked", [
+        `movies-etl:${target.index}`,
+      ]);
       return result.rows[0]!.locked;
     });
     // ...and claims the state, as every run does right after taking the lock.
-    await other.query("UPDATE content.etl_state SET value = jsonb_build_object('token', 'the other run') WHERE name = $1", [`${target.index}:owner`]);
+    await other.query("UPDATE content.etl_state SET value = jsonb_build_object('token', 'the other run') WHERE name = $1", [
+      `${target.index}:owner`,
+    ]);
     const cursorWhenTaken = await filmCursor(catalogue, target);
 
     const result = await run.result;
@@ -198,7 +210,9 @@ describe("recovering from what happens around a run", () => {
     const frozen = startCli([], etlEnv(target, { ETL_BATCH_SIZE: "1000", ETL_BULK_MAX_BYTES: "3000", ETL_BULK_CONCURRENCY: "1" }), {
       timeoutMs: 230_000,
     });
-    await waitFor(async () => (await catalogue.query("SELECT 1 FROM content.etl_state WHERE name = $1", [`${target.index}:window`])).length === 1);
+    await waitFor(
+      async () => (await catalogue.query("SELECT 1 FROM content.etl_state WHERE name = $1", [`${target.index}:window`])).length === 1,
+    );
     await new Promise((resolve) => setTimeout(resolve, 1500));
     frozen.signal("SIGSTOP");
     try {

@@ -111,7 +111,11 @@ async function randomChange(client: pg.Client, random: () => number): Promise<vo
         [id, `Шторм ${id.slice(0, 8)}`, Math.round(random() * 100) / 10],
       );
       const genre = await pick(client, "genre");
-      if (genre) await client.query("INSERT INTO content.genre_film_work (id, genre_id, film_work_id, created) VALUES (gen_random_uuid(), $1, $2, now())", [genre, id]);
+      if (genre)
+        await client.query(
+          "INSERT INTO content.genre_film_work (id, genre_id, film_work_id, created) VALUES (gen_random_uuid(), $1, $2, now())",
+          [genre, id],
+        );
       return;
     }
     case 1: // a field change with modified bumped
@@ -121,19 +125,26 @@ async function randomChange(client: pg.Client, random: () => number): Promise<vo
       await client.query("UPDATE content.film_work SET rating = round((random() * 10)::numeric, 1) WHERE id = $1", [film]);
       return;
     case 3: // a change stamped in the past, behind every cursor
-      await client.query("UPDATE content.film_work SET description = md5(random()::text), modified = now() - interval '3 days' WHERE id = $1", [film]);
+      await client.query(
+        "UPDATE content.film_work SET description = md5(random()::text), modified = now() - interval '3 days' WHERE id = $1",
+        [film],
+      );
       return;
     case 4:
       await client.query("DELETE FROM content.film_work WHERE id = $1", [film]);
       return;
     case 5:
-      await client.query("UPDATE content.genre SET name = left(name, 20) || ' ' || floor(random() * 100), modified = now() WHERE id = $1", [await pick(client, "genre")]);
+      await client.query("UPDATE content.genre SET name = left(name, 20) || ' ' || floor(random() * 100), modified = now() WHERE id = $1", [
+        await pick(client, "genre"),
+      ]);
       return;
     case 6:
       await client.query("UPDATE content.person SET full_name = left(full_name, 30) || '.' WHERE id = $1", [await pick(client, "person")]);
       return;
     case 7:
-      await client.query("UPDATE content.person SET full_name = full_name || ' Jr', modified = now() WHERE id = $1", [await pick(client, "person")]);
+      await client.query("UPDATE content.person SET full_name = full_name || ' Jr', modified = now() WHERE id = $1", [
+        await pick(client, "person"),
+      ]);
       return;
     case 8: {
       const roles = ["actor", "director", "writer"];

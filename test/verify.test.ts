@@ -1,7 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ExitCode } from "../src/errors.ts";
 import { createTestDatabase, type TestDatabase } from "./support/database.ts";
-import { deleteDocument, dropIndices, engineRequest, indexDocument, putSettings, uniqueIndexName, updateDocument } from "./support/engine.ts";
+import {
+  deleteDocument,
+  dropIndices,
+  engineRequest,
+  indexDocument,
+  putSettings,
+  uniqueIndexName,
+  updateDocument,
+} from "./support/engine.ts";
 import { etlEnv, expectIndexEqualsCatalogue, logEntries, logMessages, runCli, syncOnce, type EtlTarget } from "./support/etl.ts";
 import { Catalogue } from "./support/catalogue.ts";
 
@@ -42,7 +50,13 @@ describe("full sync and verify", () => {
     const extra = "00000000-0000-4000-8000-000000000000";
     await deleteDocument(target.index, missing);
     await updateDocument(target.index, different, { title: "tampered", genres: [] });
-    await indexDocument(target.index, extra, { id: extra, title: "not in the catalogue", imdb_rating: null, description: null, genres: [] });
+    await indexDocument(target.index, extra, {
+      id: extra,
+      title: "not in the catalogue",
+      imdb_rating: null,
+      description: null,
+      genres: [],
+    });
 
     const verify = await runCli(["verify"], etlEnv(target));
     expect(verify.code).toBe(ExitCode.differs);
@@ -93,7 +107,9 @@ describe("verify and sync facing odd answers", () => {
   it("a write block is reported as what it is, not as rejected documents; the run after the block converges", async () => {
     const catalogue = new Catalogue(db.url);
     await catalogue.query("UPDATE content.film_work SET rating = 5 WHERE rating = 'NaN'::float8");
-    await catalogue.query("UPDATE content.film_work SET title = 'while blocked', modified = now() WHERE id = (SELECT id FROM content.film_work ORDER BY id DESC LIMIT 1)");
+    await catalogue.query(
+      "UPDATE content.film_work SET title = 'while blocked', modified = now() WHERE id = (SELECT id FROM content.film_work ORDER BY id DESC LIMIT 1)",
+    );
     await catalogue.close();
     await putSettings(target.index, { "index.blocks.write": true });
     try {

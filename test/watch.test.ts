@@ -2,7 +2,16 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Catalogue } from "./support/catalogue.ts";
 import { createTestDatabase, type TestDatabase } from "./support/database.ts";
 import { dropIndices, engineRequest, uniqueIndexName } from "./support/engine.ts";
-import { etlEnv, expectIndexEqualsCatalogue, logEntries, logMessages, runCli, startCli, type EtlTarget, type RunningCli } from "./support/etl.ts";
+import {
+  etlEnv,
+  expectIndexEqualsCatalogue,
+  logEntries,
+  logMessages,
+  runCli,
+  startCli,
+  type EtlTarget,
+  type RunningCli,
+} from "./support/etl.ts";
 import { freePort } from "./support/ports.ts";
 import { parseMetrics, sampleValue } from "./support/prometheus.ts";
 import { startPushgateway, type RunningPushgateway } from "./support/pushgateway.ts";
@@ -24,7 +33,9 @@ describe("--watch wakes on change and serves metrics", () => {
     target = { databaseUrl: db.url, index: uniqueIndexName() };
     const port = await freePort();
     metricsUrl = `http://127.0.0.1:${port}`;
-    watcher = startCli(["--watch"], etlEnv(target, { ETL_WATCH_INTERVAL_S: INTERVAL_S, METRICS_PORT: String(port) }), { timeoutMs: 600_000 });
+    watcher = startCli(["--watch"], etlEnv(target, { ETL_WATCH_INTERVAL_S: INTERVAL_S, METRICS_PORT: String(port) }), {
+      timeoutMs: 600_000,
+    });
     await waitFor(() => cyclesFinished() >= 1, 90_000, "the first full load");
   });
 
@@ -86,13 +97,17 @@ describe("--watch wakes on change and serves metrics", () => {
     expect(sampleValue(before, "movies_etl_documents_written_total", labels)).toBe(logged);
     expect(sampleValue(before, "movies_etl_documents_deleted_total", labels)).toBe(0);
     // Caught up, nothing is pending and the lag is 0 (a cycle may still be finishing: wait for it).
-    await waitFor(async () => {
-      const families = parseMetrics(await (await fetch(`${metricsUrl}/metrics`)).text());
-      return (
-        sampleValue(families, "movies_etl_lag_seconds", labels) === 0 &&
-        sampleValue(families, "movies_etl_pending_changes", { ...labels, source: "change_log" }) === 0
-      );
-    }, 30_000, "lag 0 once caught up");
+    await waitFor(
+      async () => {
+        const families = parseMetrics(await (await fetch(`${metricsUrl}/metrics`)).text());
+        return (
+          sampleValue(families, "movies_etl_lag_seconds", labels) === 0 &&
+          sampleValue(families, "movies_etl_pending_changes", { ...labels, source: "change_log" }) === 0
+        );
+      },
+      30_000,
+      "lag 0 once caught up",
+    );
     expect(sampleValue(before, "movies_etl_circuit_state", { ...labels, dependency: "postgres" })).toBe(0);
     expect(sampleValue(before, "movies_etl_last_success_timestamp_seconds", labels)).toBeGreaterThan(Date.now() / 1000 - 600);
 

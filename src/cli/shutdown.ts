@@ -30,10 +30,13 @@ export function installShutdown(log: Logger, budgetS: number, exit: (code: numbe
     signalName = name;
     log.info(`${name} received: finishing the batch in flight, then stopping`, { budgetS });
     stopping.abort();
-    deadline = setTimeout(() => {
-      log.warn("shutdown budget spent: abandoning the batch in flight; the next run redoes it");
-      exit(SIGNAL_EXIT_CODES[name]);
-    }, Math.max(budgetS * 1000 - 1000, 500));
+    deadline = setTimeout(
+      () => {
+        log.warn("shutdown budget spent: abandoning the batch in flight; the next run redoes it");
+        exit(SIGNAL_EXIT_CODES[name]);
+      },
+      Math.max(budgetS * 1000 - 1000, 500),
+    );
     deadline.unref?.();
   };
   const onTerm = () => onSignal("SIGTERM");

@@ -95,7 +95,8 @@ async function fillCheckAndSwap(run: ReindexRun): Promise<boolean> {
       const state = await guards.postgres(() => store.load());
       const check = await checkCompleteness(app, index, state.cursors);
       if (check.unexplained.length === 0) {
-        if (check.pending > 0) log.info("reindex: changes committed meanwhile are still pending; the next sync applies them", { films: check.pending });
+        if (check.pending > 0)
+          log.info("reindex: changes committed meanwhile are still pending; the next sync applies them", { films: check.pending });
         break;
       }
       if (attempt === CATCH_UP_ATTEMPTS) {

@@ -35,7 +35,11 @@ export async function statusCommand(app: App, options: { json: boolean; print(li
   const backlog = await guards.postgres(() => measureBacklog(prisma, state, { tables: config.tables, changeLogInstalled: logInstalled }));
   const tables: TableStatus[] = config.tables.map((table) => {
     const cursor = state.cursors?.tables[table] ?? null;
-    return { table, cursor: cursor && { modified: new Date(cursor.modifiedMs).toISOString(), id: cursor.id }, pending: backlog.pending[table] ?? 0 };
+    return {
+      table,
+      cursor: cursor && { modified: new Date(cursor.modifiedMs).toISOString(), id: cursor.id },
+      pending: backlog.pending[table] ?? 0,
+    };
   });
   const logPending = backlog.pending.change_log ?? null;
   const films = await guards.postgres(() => prisma.filmWork.count());
@@ -92,7 +96,9 @@ export async function statusCommand(app: App, options: { json: boolean; print(li
     options.print(`in progress ${status.windowInProgress.fullLoad ? "full load" : "window"} after film ${state.filmAfter ?? "(start)"}`);
   }
   for (const t of tables) {
-    options.print(`cursor      ${t.table.padEnd(10)} ${t.cursor ? `${t.cursor.modified} ${t.cursor.id}` : "(none)"}  pending: ${t.pending}`);
+    options.print(
+      `cursor      ${t.table.padEnd(10)} ${t.cursor ? `${t.cursor.modified} ${t.cursor.id}` : "(none)"}  pending: ${t.pending}`,
+    );
   }
   options.print(
     `change log  ${logInstalled ? `installed, pending entries: ${logPending}` : "not installed (deletions and join-table changes are not seen)"}`,
@@ -122,7 +128,9 @@ function statusWarnings(facts: {
   for (const holder of facts.holders) {
     const who = [holder.applicationName, holder.state].filter(Boolean).join(", ");
     const age = holder.ageS === null ? "for a while" : `for ${Math.round(holder.ageS)} s`;
-    warnings.push(`a transaction open ${age} holds the change log back (pid ${holder.pid}${who ? `, ${who}` : ""}): changes committed after it wait until it ends`);
+    warnings.push(
+      `a transaction open ${age} holds the change log back (pid ${holder.pid}${who ? `, ${who}` : ""}): changes committed after it wait until it ends`,
+    );
   }
   for (const idle of facts.idleIndices) {
     warnings.push(
@@ -130,9 +138,12 @@ function statusWarnings(facts: {
     );
   }
   if (facts.saved && facts.identity && facts.saved.uuid !== facts.identity.uuid) {
-    warnings.push(`the index behind the alias (${facts.identity.name}) is not the one the saved state belongs to; the next sync loads it in full`);
+    warnings.push(
+      `the index behind the alias (${facts.identity.name}) is not the one the saved state belongs to; the next sync loads it in full`,
+    );
   }
-  if (facts.synced && facts.documents === null) warnings.push("the state says synced, but the index does not exist; the next sync recreates and fills it");
+  if (facts.synced && facts.documents === null)
+    warnings.push("the state says synced, but the index does not exist; the next sync recreates and fills it");
   if (facts.synced && !facts.inProgress && facts.documents !== null && facts.documents !== facts.films) {
     warnings.push(
       `the index holds ${facts.documents} documents but the catalogue has ${facts.films} films: run a sync (changes may be pending), then \`verify\`; \`reindex\` rebuilds it`,

@@ -82,7 +82,8 @@ async function syncLoop(app: App, control: SyncControl, options: SyncOptions, wa
     }
     if (control.stopRequested()) return ExitCode.ok;
     // Busy or failing: wait for the interval, not for the next notification.
-    const woke = result?.kind === "done" ? await wake.wait(config.watchIntervalS * 1000, stop) : await pause(config.watchIntervalS * 1000, stop);
+    const woke =
+      result?.kind === "done" ? await wake.wait(config.watchIntervalS * 1000, stop) : await pause(config.watchIntervalS * 1000, stop);
     if (woke === "stop" || control.stopRequested()) return ExitCode.ok;
   }
 }
@@ -133,10 +134,14 @@ function pause(ms: number, stop: AbortSignal): Promise<"interval" | "stop"> {
   return new Promise((resolve) => {
     if (stop.aborted) return resolve("stop");
     const timer = setTimeout(() => resolve("interval"), ms);
-    stop.addEventListener("abort", () => {
-      clearTimeout(timer);
-      resolve("stop");
-    }, { once: true });
+    stop.addEventListener(
+      "abort",
+      () => {
+        clearTimeout(timer);
+        resolve("stop");
+      },
+      { once: true },
+    );
   });
 }
 

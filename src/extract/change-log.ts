@@ -60,12 +60,7 @@ export async function readCompletedTransactionsBound(prisma: PrismaClient): Prom
   return bound.toString();
 }
 
-export async function readChangeLog(
-  prisma: PrismaClient,
-  after: LogCursor,
-  bound: string,
-  limit: number,
-): Promise<LogEntries> {
+export async function readChangeLog(prisma: PrismaClient, after: LogCursor, bound: string, limit: number): Promise<LogEntries> {
   const rows = await prisma.$queryRaw<Array<{ seq: string; txid: string; entity: string; entity_id: string }>>`
     SELECT change.seq::text AS seq, change.txid::text AS txid, change.entity, change.entity_id::text AS entity_id
     FROM content.etl_change AS change

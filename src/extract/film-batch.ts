@@ -2,9 +2,7 @@ import type { PrismaClient } from "../db/prisma.ts";
 import { Prisma } from "../generated/prisma/client.ts";
 
 /** Which films a batch is drawn from. */
-export type FilmSelection =
-  | { kind: "all" }
-  | { kind: "touched"; genreIds: string[]; personIds: string[]; filmIds: string[] };
+export type FilmSelection = { kind: "all" } | { kind: "touched"; genreIds: string[]; personIds: string[]; filmIds: string[] };
 
 export interface FilmBatchRow {
   id: string;

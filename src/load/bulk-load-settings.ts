@@ -74,5 +74,8 @@ function isRefusal(error: unknown): error is EngineResponseError {
 
 function isSavedSettings(value: unknown): value is SavedSettings {
   if (!value || typeof value !== "object" || Array.isArray(value)) return false;
-  return Object.entries(value).every(([key, v]) => (key === "refresh_interval" || key === "number_of_replicas") && (v === null || typeof v === "string" || typeof v === "number"));
+  return Object.entries(value).every(
+    ([key, v]) =>
+      (key === "refresh_interval" || key === "number_of_replicas") && (v === null || typeof v === "string" || typeof v === "number"),
+  );
 }

@@ -38,12 +38,7 @@ export interface BulkOptions {
  * of every item. It never throws for an item: deciding what a failed item
  * means is the caller's job. A failed request (connection, 5xx) does throw.
  */
-export async function writeBulk(
-  engine: Engine,
-  index: string,
-  actions: IndexAction[],
-  options: BulkOptions,
-): Promise<ItemOutcome[]> {
+export async function writeBulk(engine: Engine, index: string, actions: IndexAction[], options: BulkOptions): Promise<ItemOutcome[]> {
   const outcomes: ItemOutcome[] = [];
   for (const chunk of chunkByBytes(actions, options.maxBytes, options.version)) {
     outcomes.push(...(await sendChunk(engine, index, chunk, options)));

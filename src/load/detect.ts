@@ -65,9 +65,7 @@ export function identifyEngine(answer: { status: number; productHeader: string |
   if (elastic) {
     const major = Number(number.split(".")[0]);
     if (!(major === 8 || major === 9)) {
-      throw new ConfigError([
-        `ELASTICSEARCH_URL is Elasticsearch ${number || "(no version)"}: supported are 8.x and 9.x (and serverless)`,
-      ]);
+      throw new ConfigError([`ELASTICSEARCH_URL is Elasticsearch ${number || "(no version)"}: supported are 8.x and 9.x (and serverless)`]);
     }
     return { distribution: "elasticsearch", version: number, serverless: version?.build_flavor === "serverless" };
   }

@@ -149,7 +149,13 @@ export async function createIndex(engine: Engine, index: string, options: { alia
 }
 
 /** Points `alias` at `index` and away from every other index, in one atomic call. */
-export async function swapAlias(engine: Engine, alias: string, index: string, previous: IndexTarget | null, signal?: AbortSignal): Promise<void> {
+export async function swapAlias(
+  engine: Engine,
+  alias: string,
+  index: string,
+  previous: IndexTarget | null,
+  signal?: AbortSignal,
+): Promise<void> {
   const actions: Array<Record<string, unknown>> = [];
   const aliasIsIndex = previous !== null && previous.indices.length === 1 && previous.indices[0] === alias;
   if (aliasIsIndex) {
@@ -177,7 +183,12 @@ export async function refreshIndex(engine: Engine, index: string, signal?: Abort
   await engine.request({ method: "POST", path: path(index, "_refresh") }, needs("refresh", index), signal);
 }
 
-export async function putIndexSettings(engine: Engine, index: string, settings: Record<string, unknown>, signal?: AbortSignal): Promise<void> {
+export async function putIndexSettings(
+  engine: Engine,
+  index: string,
+  settings: Record<string, unknown>,
+  signal?: AbortSignal,
+): Promise<void> {
   await engine.request({ method: "PUT", path: path(index, "_settings"), body: settings }, needs("putSettings", index), signal);
 }
 

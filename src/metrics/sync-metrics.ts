@@ -34,8 +34,17 @@ export class SyncMetrics implements ResilienceObserver {
     const registers = [this.withoutSuccess];
     this.written = new Counter({ name: "movies_etl_documents_written_total", help: "Documents written to the index.", registers });
     this.deleted = new Counter({ name: "movies_etl_documents_deleted_total", help: "Documents deleted from the index.", registers });
-    this.rejected = new Counter({ name: "movies_etl_documents_rejected_total", help: "Documents the index rejected, or rows that cannot become one.", registers });
-    this.cycles = new Counter({ name: "movies_etl_cycles_total", help: "Sync cycles, by outcome (ok, failed).", labelNames: ["outcome"], registers });
+    this.rejected = new Counter({
+      name: "movies_etl_documents_rejected_total",
+      help: "Documents the index rejected, or rows that cannot become one.",
+      registers,
+    });
+    this.cycles = new Counter({
+      name: "movies_etl_cycles_total",
+      help: "Sync cycles, by outcome (ok, failed).",
+      labelNames: ["outcome"],
+      registers,
+    });
     this.cycleDuration = new Histogram({
       name: "movies_etl_cycle_duration_seconds",
       help: "Duration of sync cycles that finished.",
@@ -47,7 +56,12 @@ export class SyncMetrics implements ResilienceObserver {
       help: "When the last sync cycle finished without error (Unix time).",
       registers: [successOnly],
     });
-    this.retries = new Counter({ name: "movies_etl_retries_total", help: "Retries of transient failures.", labelNames: ["dependency"], registers });
+    this.retries = new Counter({
+      name: "movies_etl_retries_total",
+      help: "Retries of transient failures.",
+      labelNames: ["dependency"],
+      registers,
+    });
     this.circuit = new Gauge({
       name: "movies_etl_circuit_state",
       help: "Circuit breaker per dependency: 0 closed, 1 half-open, 2 open.",

@@ -27,15 +27,7 @@ const TRANSIENT_ADAPTER_KINDS = new Set([
 ]);
 // P2028: an interactive transaction could not start or ran out of time (a busy pool).
 const TRANSIENT_PRISMA_CODES = new Set(["P1001", "P1002", "P1008", "P1017", "P2024", "P2028"]);
-const TRANSIENT_NODE_CODES = new Set([
-  "ECONNREFUSED",
-  "ECONNRESET",
-  "ETIMEDOUT",
-  "EPIPE",
-  "EHOSTUNREACH",
-  "ENETUNREACH",
-  "EAI_AGAIN",
-]);
+const TRANSIENT_NODE_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "EHOSTUNREACH", "ENETUNREACH", "EAI_AGAIN"]);
 const TRANSIENT_HTTP_STATUSES = new Set([429, 502, 503, 504]);
 
 /** Thrown by the loader when some bulk items failed with a transient status. */

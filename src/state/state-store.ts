@@ -165,7 +165,9 @@ export class StateStore {
     const positions: Array<LogCursor | null> = rows
       .filter((row) => (row.name.endsWith(":cursors") || row.name.endsWith(":window")) && !abandoned.includes(namespaceOf(row.name)))
       .map((row) =>
-        row.name.endsWith(":cursors") ? ((row.value as unknown as Cursors).log ?? null) : ((row.value as unknown as SyncWindow).next.log ?? null),
+        row.name.endsWith(":cursors")
+          ? ((row.value as unknown as Cursors).log ?? null)
+          : ((row.value as unknown as SyncWindow).next.log ?? null),
       );
     if (positions.length === 0 || positions.some((position) => position === null)) return { position: null, abandoned };
     return { position: (positions as LogCursor[]).reduce((min, c) => (compareLogCursors(c, min) < 0 ? c : min)), abandoned };
@@ -173,7 +175,10 @@ export class StateStore {
 
   /** When each namespace's state last moved (ms since epoch). */
   static async lastActivity(prisma: PrismaClient): Promise<Map<string, number>> {
-    const rows = await prisma.etlState.findMany({ select: { name: true, modified: true }, where: { NOT: { name: { startsWith: GLOBAL_PREFIX } } } });
+    const rows = await prisma.etlState.findMany({
+      select: { name: true, modified: true },
+      where: { NOT: { name: { startsWith: GLOBAL_PREFIX } } },
+    });
     const lastActive = new Map<string, number>();
     for (const row of rows) {
       const namespace = namespaceOf(row.name);

@@ -45,6 +45,8 @@ export async function checkCompleteness(
     differences.push(film.value);
     if (differences.length > MAX_DIFFERENCES) return { unexplained: differences, pending: 0 };
   }
-  const explained = cursors?.log ? await deps.guards.postgres(() => filmsWithPendingChanges(deps.prisma, cursors.log, differences)) : new Set<string>();
+  const explained = cursors?.log
+    ? await deps.guards.postgres(() => filmsWithPendingChanges(deps.prisma, cursors.log, differences))
+    : new Set<string>();
   return { unexplained: differences.filter((id) => !explained.has(id)), pending: explained.size };
 }

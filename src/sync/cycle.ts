@@ -84,9 +84,7 @@ export async function runSyncCycle(deps: SyncDependencies, control: SyncControl)
     if (window) {
       log.info("resuming the window an earlier run left unfinished", { fullLoad: window.fullLoad, after: filmAfter });
     } else {
-      const planned = await guards.postgres(() =>
-        planWindow(prisma, state.cursors, { ...config, changeLogInstalled: logInstalled }),
-      );
+      const planned = await guards.postgres(() => planWindow(prisma, state.cursors, { ...config, changeLogInstalled: logInstalled }));
       if (windowIsEmpty(planned)) {
         await guards.postgres(() => store.finishWindow(planned.next));
         if (!planned.more) break;
@@ -124,9 +122,12 @@ async function pruneConsumedChanges(deps: SyncDependencies): Promise<void> {
   const { position, abandoned } = await guards.postgres(() => StateStore.oldestLogPosition(prisma, config.consumerRetentionH * 3_600_000));
   if (!position) return;
   if (abandoned.length > 0) {
-    log.warn("indices idle for longer than ETL_CONSUMER_RETENTION_H no longer hold the change log back; each loads in full should it sync again", {
-      idle: abandoned,
-    });
+    log.warn(
+      "indices idle for longer than ETL_CONSUMER_RETENTION_H no longer hold the change log back; each loads in full should it sync again",
+      {
+        idle: abandoned,
+      },
+    );
   }
   await guards.postgres(() => StateStore.recordPruned(prisma, position));
   await guards.postgres(() => pruneChangeLog(prisma, position));
@@ -227,10 +228,13 @@ async function onIndex<T>(deps: SyncDependencies, call: (signal: AbortSignal) =>
 }
 
 function logRefusedRestore(log: Logger, index: string, reason: string): void {
-  log.warn("the engine refused to restore the settings saved before a full load; dropped them, check the index's refresh_interval and number_of_replicas", {
-    index,
-    reason,
-  });
+  log.warn(
+    "the engine refused to restore the settings saved before a full load; dropped them, check the index's refresh_interval and number_of_replicas",
+    {
+      index,
+      reason,
+    },
+  );
 }
 
 function writeTargetOf(deps: SyncDependencies, requireAlias: boolean): WriteTarget {

@@ -25,7 +25,10 @@ export async function removeDocumentsNotInCatalogue(
   let extras: string[] = [];
   let deleted = 0;
   const flush = async () => {
-    const result = await writeFilmBatch(extras.map((id) => ({ id, document: null, problem: null })), target);
+    const result = await writeFilmBatch(
+      extras.map((id) => ({ id, document: null, problem: null })),
+      target,
+    );
     deleted += result.deleted;
     extras = [];
   };

@@ -89,5 +89,6 @@ function throwIfTheIndexRefusesAll(target: WriteTarget, outcomes: ItemOutcome[])
   if (blocked) throw new IndexWriteBlockedError(index, blocked.reason ?? "cluster_block_exception");
   // A newer version than ours: a run that took the lock after us has written here. Stop, do not judge the document.
   const overtaken = outcomes.find((o) => !o.ok && o.errorType === "version_conflict_engine_exception");
-  if (overtaken) throw new LockLostError(index, new Error(`a newer run has written ${overtaken.action.id} (${overtaken.reason ?? "version conflict"})`));
+  if (overtaken)
+    throw new LockLostError(index, new Error(`a newer run has written ${overtaken.action.id} (${overtaken.reason ?? "version conflict"})`));
 }

@@ -48,10 +48,9 @@ async function withClient<T>(databaseUrl: string, work: (client: pg.Client) => P
  */
 async function markerMatches(databaseUrl: string, films: number): Promise<boolean> {
   return withClient(databaseUrl, async (client) => {
-    const marker = await client.query<{ films: number; seed: number }>(
-      `SELECT films, seed FROM bench.catalogue WHERE films = $1 AND seed = $2`,
-      [films, BENCH_SEED],
-    ).catch(() => ({ rows: [] as Array<{ films: number; seed: number }> }));
+    const marker = await client
+      .query<{ films: number; seed: number }>(`SELECT films, seed FROM bench.catalogue WHERE films = $1 AND seed = $2`, [films, BENCH_SEED])
+      .catch(() => ({ rows: [] as Array<{ films: number; seed: number }> }));
     if (marker.rows.length === 0) return false;
     const count = await client.query<{ n: string }>(`SELECT count(*) AS n FROM content.film_work`);
     return Math.abs(Number(count.rows[0]!.n) - films) <= Math.max(100, films / 100);
@@ -61,7 +60,9 @@ async function markerMatches(databaseUrl: string, films: number): Promise<boolea
 async function writeMarker(databaseUrl: string, films: number): Promise<void> {
   await withClient(databaseUrl, async (client) => {
     await client.query(`CREATE SCHEMA IF NOT EXISTS bench`);
-    await client.query(`CREATE TABLE IF NOT EXISTS bench.catalogue (films integer NOT NULL, seed integer NOT NULL, seeded_at timestamptz NOT NULL DEFAULT now())`);
+    await client.query(
+      `CREATE TABLE IF NOT EXISTS bench.catalogue (films integer NOT NULL, seed integer NOT NULL, seeded_at timestamptz NOT NULL DEFAULT now())`,
+    );
     await client.query(`TRUNCATE bench.catalogue`);
     await client.query(`INSERT INTO bench.catalogue (films, seed) VALUES ($1, $2)`, [films, BENCH_SEED]);
   });

@@ -23,11 +23,16 @@ export async function applyRandomChanges(databaseUrl: string): Promise<number> {
     const randomFilm = () => randomId(client, "film_work");
     const randomPerson = () => randomId(client, "person");
     for (let i = 0; i < CHANGE_MIX.filmUpdates; i++) {
-      await client.query(`UPDATE content.film_work SET title = title || ' (bench)', rating = round((random() * 10)::numeric, 1), modified = now() WHERE id = $1`, [await randomFilm()]);
+      await client.query(
+        `UPDATE content.film_work SET title = title || ' (bench)', rating = round((random() * 10)::numeric, 1), modified = now() WHERE id = $1`,
+        [await randomFilm()],
+      );
       made++;
     }
     for (let i = 0; i < CHANGE_MIX.personRenames; i++) {
-      await client.query(`UPDATE content.person SET full_name = full_name || ' Jr.', modified = now() WHERE id = $1`, [await randomPerson()]);
+      await client.query(`UPDATE content.person SET full_name = full_name || ' Jr.', modified = now() WHERE id = $1`, [
+        await randomPerson(),
+      ]);
       made++;
     }
     for (let i = 0; i < CHANGE_MIX.linkInserts; i++) {
@@ -80,8 +85,9 @@ export async function applyRandomChanges(databaseUrl: string): Promise<number> {
 /** A random row's id: the first id at or after a random UUID (ids are uniform UUIDs). */
 async function randomId(client: pg.Client, table: "film_work" | "person"): Promise<string> {
   const sql = `SELECT id FROM content.${table} WHERE id >= $1 ORDER BY id LIMIT 1`;
-  const row = (await client.query<{ id: string }>(sql, [randomUUID()])).rows[0]
-    ?? (await client.query<{ id: string }>(`SELECT id FROM content.${table} ORDER BY id LIMIT 1`)).rows[0];
+  const row =
+    (await client.query<{ id: string }>(sql, [randomUUID()])).rows[0] ??
+    (await client.query<{ id: string }>(`SELECT id FROM content.${table} ORDER BY id LIMIT 1`)).rows[0];
   if (!row) throw new Error(`content.${table} is empty`);
   return row.id;
 }

@@ -31,11 +31,7 @@ const RATE_PER_S = 20;
 const STORM_S = 60;
 const IDLE_S = 30;
 
-export async function measureNearRealTime(
-  es: Client,
-  env: Record<string, string>,
-  log: (line: string) => void,
-): Promise<NearRealTime> {
+export async function measureNearRealTime(es: Client, env: Record<string, string>, log: (line: string) => void): Promise<NearRealTime> {
   const watcher = spawn(process.execPath, ["--import", "tsx", "src/main.ts", "--watch"], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", ETL_LOG_FORMAT: "json", METRICS_PORT: "0", ...env },
@@ -79,7 +75,15 @@ export async function measureNearRealTime(
     latencies.sort((a, b) => a - b);
     const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]!;
     const peakRssMb = peakRssKb(watcher.pid!) / 1024;
-    return { samples: latencies.length, p50S: at(0.5), p99S: at(0.99), maxS: latencies[latencies.length - 1]!, changesPerS: made / elapsedS, idleCpuPct, peakRssMb };
+    return {
+      samples: latencies.length,
+      p50S: at(0.5),
+      p99S: at(0.99),
+      maxS: latencies[latencies.length - 1]!,
+      changesPerS: made / elapsedS,
+      idleCpuPct,
+      peakRssMb,
+    };
   } finally {
     watcher.kill("SIGTERM");
     await new Promise((resolve) => watcher.once("exit", resolve));
@@ -127,7 +131,9 @@ async function mixedChange(client: pg.Client, i: number, pools: Pools): Promise<
   }
   if (kind === 2 && i % 600 === 2) {
     // A genre rename re-writes 1/26 of the catalogue: twice a minute at most.
-    await client.query(`UPDATE content.genre SET name = left(name, 40) || '·' WHERE id = (SELECT id FROM content.genre ORDER BY random() LIMIT 1)`);
+    await client.query(
+      `UPDATE content.genre SET name = left(name, 40) || '·' WHERE id = (SELECT id FROM content.genre ORDER BY random() LIMIT 1)`,
+    );
     return {};
   }
   if (kind === 2 || kind === 3) {
@@ -150,10 +156,15 @@ async function mixedChange(client: pg.Client, i: number, pools: Pools): Promise<
   }
   if (kind === 7) {
     const id = randomUUID();
-    await client.query(`INSERT INTO content.film_work (id, title, type, created, modified) VALUES ($1, 'nrt new film', 'movie', now(), now())`, [id]);
+    await client.query(
+      `INSERT INTO content.film_work (id, title, type, created, modified) VALUES ($1, 'nrt new film', 'movie', now(), now())`,
+      [id],
+    );
     return { visible: async (es, alias) => (await hitsOf(es, alias, id)).length === 1 };
   }
-  await client.query(`UPDATE content.film_work SET rating = round((random() * 10)::numeric, 1), modified = now() WHERE id = $1`, [await film()]);
+  await client.query(`UPDATE content.film_work SET rating = round((random() * 10)::numeric, 1), modified = now() WHERE id = $1`, [
+    await film(),
+  ]);
   return {};
 }
 

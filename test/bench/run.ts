@@ -50,7 +50,9 @@ async function main(): Promise<void> {
   };
   const es = new Client({ node: esUrl, maxRetries: 0, requestTimeout: 600_000 });
   mkdirSync(WORK_DIR, { recursive: true });
-  log(`sizes ${small} and ${large} films; engine ${esUrl}; ETL_BATCH_SIZE ${batchSize}; ceiling ${JSON.stringify(ceiling)}; Node ${process.version}`);
+  log(
+    `sizes ${small} and ${large} films; engine ${esUrl}; ETL_BATCH_SIZE ${batchSize}; ceiling ${JSON.stringify(ceiling)}; Node ${process.version}`,
+  );
 
   const results: SizeResult[] = [];
   try {
@@ -97,7 +99,13 @@ interface Context {
 async function benchSize(films: number, ctx: Context, nearRealTimePhase: boolean): Promise<SizeResult> {
   const databaseUrl = await ensureCatalogue(ctx.baseUrl, films, log);
   const alias = `bench_${films}`;
-  const env = { ...etlOverrides(), DATABASE_URL: databaseUrl, ELASTICSEARCH_URL: ctx.esUrl, ELASTICSEARCH_INDEX: alias, ETL_COMMIT_LAG_MS: "0" };
+  const env = {
+    ...etlOverrides(),
+    DATABASE_URL: databaseUrl,
+    ELASTICSEARCH_URL: ctx.esUrl,
+    ELASTICSEARCH_INDEX: alias,
+    ETL_COMMIT_LAG_MS: "0",
+  };
 
   await freshStart(ctx.es, databaseUrl, alias);
   log(`${films}: full sync`);
@@ -105,7 +113,9 @@ async function benchSize(films: number, ctx: Context, nearRealTimePhase: boolean
   const cpu = sampleCpu(etlPids);
   const full = await runEtl(env, (pid) => etlPids.add(pid));
   const fullCpu = cpu.stop();
-  log(`${films}: full sync ${full.written} docs in ${full.wallS.toFixed(1)} s (cycle ${full.cycleS} s), peak RSS ${full.peakRssMb.toFixed(0)} MB`);
+  log(
+    `${films}: full sync ${full.written} docs in ${full.wallS.toFixed(1)} s (cycle ${full.cycleS} s), peak RSS ${full.peakRssMb.toFixed(0)} MB`,
+  );
 
   // Let the engine finish the full load's refresh and flush first: the
   // incremental cycle is timed on its own, three rounds, the median kept.
@@ -125,7 +135,9 @@ async function benchSize(films: number, ctx: Context, nearRealTimePhase: boolean
   if (nearRealTimePhase) {
     log(`${films}: near-real-time: --watch while ${20} changes/s are committed for 60 s`);
     nearRealTime = await measureNearRealTime(ctx.es, env, log);
-    log(`${films}: near-real-time: ${nearRealTime.samples} samples, p50 ${nearRealTime.p50S.toFixed(2)} s, p99 ${nearRealTime.p99S.toFixed(2)} s`);
+    log(
+      `${films}: near-real-time: ${nearRealTime.samples} samples, p50 ${nearRealTime.p50S.toFixed(2)} s, p99 ${nearRealTime.p99S.toFixed(2)} s`,
+    );
     notifyCost = await measureNotifyCost(databaseUrl);
     log(`${films}: writers ${notifyCost.onTps.toFixed(0)} tx/s with NOTIFY, ${notifyCost.offTps.toFixed(0)} without`);
     await checkCount(ctx.es, databaseUrl, alias);
@@ -195,7 +207,11 @@ function printTable(results: SizeResult[]): void {
     ["CPU s in full sync: java (engine)", (r) => r.fullCpu.java.toFixed(1)],
     ["CPU s in full sync: node (ETL)", (r) => r.fullCpu.node.toFixed(1)],
     ["CPU s in engine ceiling: java / node", (r) => `${r.engineCpu.java.toFixed(1)} / ${r.engineCpu.node.toFixed(1)}`],
-    ["near-real-time p50 / p99 / max, s", (r) => (r.nearRealTime ? `${r.nearRealTime.p50S.toFixed(2)} / ${r.nearRealTime.p99S.toFixed(2)} / ${r.nearRealTime.maxS.toFixed(2)}` : "-")],
+    [
+      "near-real-time p50 / p99 / max, s",
+      (r) =>
+        r.nearRealTime ? `${r.nearRealTime.p50S.toFixed(2)} / ${r.nearRealTime.p99S.toFixed(2)} / ${r.nearRealTime.maxS.toFixed(2)}` : "-",
+    ],
     ["idle watcher, % of a core", (r) => (r.nearRealTime ? r.nearRealTime.idleCpuPct.toFixed(2) : "-")],
     ["watcher peak RSS, MB", (r) => (r.nearRealTime ? r.nearRealTime.peakRssMb.toFixed(1) : "-")],
     ["writers, tx/s with / without NOTIFY", (r) => (r.notifyCost ? `${fmt(r.notifyCost.onTps)} / ${fmt(r.notifyCost.offTps)}` : "-")],
@@ -210,6 +226,6 @@ const fmt = (n: number) => Math.round(n).toLocaleString("en");
 const round = (n: number, digits = 0) => Math.round(n * 10 ** digits) / 10 ** digits;
 
 main().catch((error: unknown) => {
-  console.error(error instanceof Error ? error.stack ?? error.message : String(error));
+  console.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
   process.exitCode = 1;
 });

@@ -36,17 +36,20 @@ export class Catalogue {
   }
 
   async linkGenre(filmId: string, genreId: string): Promise<void> {
-    await this.query(
-      "INSERT INTO content.genre_film_work (id, genre_id, film_work_id, created) VALUES ($1, $2, $3, now())",
-      [randomUUID(), genreId, filmId],
-    );
+    await this.query("INSERT INTO content.genre_film_work (id, genre_id, film_work_id, created) VALUES ($1, $2, $3, now())", [
+      randomUUID(),
+      genreId,
+      filmId,
+    ]);
   }
 
   async linkPerson(filmId: string, personId: string, role: "director" | "actor" | "writer"): Promise<void> {
-    await this.query(
-      "INSERT INTO content.person_film_work (id, person_id, film_work_id, role, created) VALUES ($1, $2, $3, $4, now())",
-      [randomUUID(), personId, filmId, role],
-    );
+    await this.query("INSERT INTO content.person_film_work (id, person_id, film_work_id, role, created) VALUES ($1, $2, $3, $4, now())", [
+      randomUUID(),
+      personId,
+      filmId,
+      role,
+    ]);
   }
 
   /** Films linked to a genre or a person, for the expected blast radius of a change. */
@@ -56,10 +59,9 @@ export class Catalogue {
   }
 
   async filmsOfPerson(personId: string): Promise<string[]> {
-    const rows = await this.query<{ id: string }>(
-      "SELECT DISTINCT film_work_id AS id FROM content.person_film_work WHERE person_id = $1",
-      [personId],
-    );
+    const rows = await this.query<{ id: string }>("SELECT DISTINCT film_work_id AS id FROM content.person_film_work WHERE person_id = $1", [
+      personId,
+    ]);
     return rows.map((r) => r.id);
   }
 

@@ -71,7 +71,10 @@ export default setupTemplateDatabase;
 function migrationsDigest(): string {
   const folder = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../prisma/migrations");
   const hash = createHash("sha256");
-  for (const entry of readdirSync(folder, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name).sort()) {
+  for (const entry of readdirSync(folder, { withFileTypes: true })
+    .filter((e) => e.isDirectory())
+    .map((e) => e.name)
+    .sort()) {
     hash.update(`${entry}\n`).update(readFileSync(path.join(folder, entry, "migration.sql")));
   }
   return hash.digest("hex");
@@ -172,9 +175,7 @@ export async function describeContentSchema(databaseUrl: string): Promise<Record
         `SELECT pg_get_triggerdef(t.oid) AS line FROM pg_trigger t
          JOIN pg_class c ON c.oid = t.tgrelid WHERE c.relnamespace = 'content'::regnamespace AND NOT t.tgisinternal`,
       ),
-      functions: await lines(
-        `SELECT proname || ' ' || md5(prosrc) AS line FROM pg_proc WHERE pronamespace = 'content'::regnamespace`,
-      ),
+      functions: await lines(`SELECT proname || ' ' || md5(prosrc) AS line FROM pg_proc WHERE pronamespace = 'content'::regnamespace`),
     };
   } finally {
     await client.end();

@@ -47,7 +47,10 @@ export function uniqueIndexName(prefix = "movies_test"): string {
 }
 
 export async function dropIndices(alias: string, url = ELASTICSEARCH_URL): Promise<void> {
-  const { body } = await engineRequest<Array<{ index?: string }>>("GET", `/_cat/indices/${alias}*?format=json`, undefined, { url, allow: [404] });
+  const { body } = await engineRequest<Array<{ index?: string }>>("GET", `/_cat/indices/${alias}*?format=json`, undefined, {
+    url,
+    allow: [404],
+  });
   for (const { index } of Array.isArray(body) ? body : []) {
     if (index) await engineRequest("DELETE", `/${index}`, undefined, { url, allow: [404] });
   }

@@ -79,8 +79,7 @@ export function startCli(
 ): RunningCli {
   const runtime = options.runtime ?? "node";
   const command = runtime === "node" ? process.execPath : path.join(ROOT, "node_modules/.bin/deno");
-  const commandArgs =
-    runtime === "node" ? ["--import", "tsx", "src/main.ts", ...args] : ["run", "-A", "--quiet", "src/main.ts", ...args];
+  const commandArgs = runtime === "node" ? ["--import", "tsx", "src/main.ts", ...args] : ["run", "-A", "--quiet", "src/main.ts", ...args];
   const child = spawn(command, commandArgs, {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", ...env },

@@ -43,9 +43,7 @@ export async function expectedDocuments(databaseUrl: string): Promise<Map<string
         include: { genres: { include: { genre: true } }, persons: { include: { person: true } } },
       });
       for (const film of films) {
-        const genres = film.genres
-          .map((link) => link.genre)
-          .sort((a, b) => byCodePoint(a.name, b.name) || byCodePoint(a.id, b.id));
+        const genres = film.genres.map((link) => link.genre).sort((a, b) => byCodePoint(a.name, b.name) || byCodePoint(a.id, b.id));
         const people = (role: string) =>
           film.persons
             .filter((link) => link.role === role)

@@ -12,7 +12,9 @@ export interface RunningPushgateway {
 /** A real Prometheus Pushgateway (Debian's prometheus-pushgateway) on a free port, keeping nothing on disk. */
 export async function startPushgateway(): Promise<RunningPushgateway> {
   if (spawnSync(PUSHGATEWAY_BINARY, ["--version"]).error) {
-    throw new Error(`${PUSHGATEWAY_BINARY} is not installed: npm run setup installs Debian's prometheus-pushgateway (or set PUSHGATEWAY_BINARY)`);
+    throw new Error(
+      `${PUSHGATEWAY_BINARY} is not installed: npm run setup installs Debian's prometheus-pushgateway (or set PUSHGATEWAY_BINARY)`,
+    );
   }
   const port = await freePort();
   const child = spawn(PUSHGATEWAY_BINARY, [`--web.listen-address=127.0.0.1:${port}`, "--persistence.file="], { stdio: "ignore" });

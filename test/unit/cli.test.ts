@@ -7,7 +7,19 @@ import { createLogger } from "../../src/log.ts";
 describe("argument parsing", () => {
   it("no command is one sync cycle; flags become the variables they stand for", () => {
     expect(parseCliArgs([])).toMatchObject({ command: "sync", watch: false, json: false });
-    const args = parseCliArgs(["--watch", "--interval", "5", "--index", "films", "--batch-size", "50", "--tables", "genre", "--log-format", "json"]);
+    const args = parseCliArgs([
+      "--watch",
+      "--interval",
+      "5",
+      "--index",
+      "films",
+      "--batch-size",
+      "50",
+      "--tables",
+      "genre",
+      "--log-format",
+      "json",
+    ]);
     expect(args.command).toBe("sync");
     expect(args.watch).toBe(true);
     expect(args.overrides).toEqual({

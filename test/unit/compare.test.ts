@@ -14,8 +14,18 @@ async function diff(expected: Array<[string, unknown]>, actual: Array<[string, u
 describe("comparing two id-ordered document streams", () => {
   it("finds missing, extra and different documents in one pass", async () => {
     const result = await diff(
-      [["a", { x: 1 }], ["b", { x: 1 }], ["d", { x: [1, 2], y: null }], ["f", {}]],
-      [["b", { x: 1 }], ["c", {}], ["d", { x: [2, 1], y: null }], ["e", {}]],
+      [
+        ["a", { x: 1 }],
+        ["b", { x: 1 }],
+        ["d", { x: [1, 2], y: null }],
+        ["f", {}],
+      ],
+      [
+        ["b", { x: 1 }],
+        ["c", {}],
+        ["d", { x: [2, 1], y: null }],
+        ["e", {}],
+      ],
     );
     expect(result).toEqual([
       { kind: "missing", id: "a" },

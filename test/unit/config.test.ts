@@ -64,7 +64,9 @@ describe("one list of variable names", () => {
 
   it("the README's configuration table documents exactly those variables", () => {
     const table = read("README.md").split("## Configuration")[1]!.split("\n## ")[0]!;
-    const documented = new Set([...table.matchAll(/^\| `([A-Z][A-Z0-9_]+)`(?: \/ `([A-Z][A-Z0-9_]+)`)?/gm)].flatMap((m) => [m[1]!, m[2]].filter(Boolean)));
+    const documented = new Set(
+      [...table.matchAll(/^\| `([A-Z][A-Z0-9_]+)`(?: \/ `([A-Z][A-Z0-9_]+)`)?/gm)].flatMap((m) => [m[1]!, m[2]].filter(Boolean)),
+    );
     expect([...documented].sort()).toEqual([...ENV_VARIABLES].sort());
   });
 });

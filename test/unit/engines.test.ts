@@ -19,12 +19,28 @@ const serverless: EngineInfo = { distribution: "elasticsearch", version: "8.11.0
 const opensearch: EngineInfo = { distribution: "opensearch", version: "2.19.6", serverless: false };
 
 describe("detection from GET /", () => {
-  const es = (version: Record<string, unknown>) => ({ status: 200, productHeader: "Elasticsearch", body: { version, tagline: "You Know, for Search" } });
+  const es = (version: Record<string, unknown>) => ({
+    status: 200,
+    productHeader: "Elasticsearch",
+    body: { version, tagline: "You Know, for Search" },
+  });
 
   it("Elasticsearch 8 and 9 by Elastic's product header; serverless by build_flavor", () => {
-    expect(identifyEngine(es({ number: "8.19.3", build_flavor: "default" }))).toEqual({ distribution: "elasticsearch", version: "8.19.3", serverless: false });
-    expect(identifyEngine(es({ number: "9.1.0", build_flavor: "default" }))).toEqual({ distribution: "elasticsearch", version: "9.1.0", serverless: false });
-    expect(identifyEngine(es({ number: "8.11.0", build_flavor: "serverless" }))).toEqual({ distribution: "elasticsearch", version: "8.11.0", serverless: true });
+    expect(identifyEngine(es({ number: "8.19.3", build_flavor: "default" }))).toEqual({
+      distribution: "elasticsearch",
+      version: "8.19.3",
+      serverless: false,
+    });
+    expect(identifyEngine(es({ number: "9.1.0", build_flavor: "default" }))).toEqual({
+      distribution: "elasticsearch",
+      version: "9.1.0",
+      serverless: false,
+    });
+    expect(identifyEngine(es({ number: "8.11.0", build_flavor: "serverless" }))).toEqual({
+      distribution: "elasticsearch",
+      version: "8.11.0",
+      serverless: true,
+    });
   });
 
   it("OpenSearch by version.distribution, without the header", () => {
@@ -37,13 +53,19 @@ describe("detection from GET /", () => {
     expect(() => identifyEngine({ status: 200, productHeader: null, body: { hello: "proxy" } })).toThrow(ConfigError);
     // A URL with a path the engine takes for an index name: a configuration error, not an internal one.
     const notFound = { error: { type: "index_not_found_exception", reason: "no such index [nope]" } };
-    expect(() => identifyEngine({ status: 404, productHeader: "Elasticsearch", body: notFound })).toThrow(/answers GET \/ with 404 index_not_found_exception.*root/);
+    expect(() => identifyEngine({ status: 404, productHeader: "Elasticsearch", body: notFound })).toThrow(
+      /answers GET \/ with 404 index_not_found_exception.*root/,
+    );
   });
 
   it("401 names the credential variables; 403 names the cluster privilege; 503 is an engine error the policy retries", () => {
     const security = { error: { type: "security_exception", reason: "action [cluster:monitor/main] is unauthorized for user [etl]" } };
-    expect(() => identifyEngine({ status: 401, productHeader: "Elasticsearch", body: security })).toThrow(/ELASTICSEARCH_API_KEY or ELASTICSEARCH_USERNAME/);
-    expect(() => identifyEngine({ status: 403, productHeader: "Elasticsearch", body: security })).toThrow(/cluster privilege cluster:monitor\/main/);
+    expect(() => identifyEngine({ status: 401, productHeader: "Elasticsearch", body: security })).toThrow(
+      /ELASTICSEARCH_API_KEY or ELASTICSEARCH_USERNAME/,
+    );
+    expect(() => identifyEngine({ status: 403, productHeader: "Elasticsearch", body: security })).toThrow(
+      /cluster privilege cluster:monitor\/main/,
+    );
     let unavailable: unknown;
     try {
       identifyEngine({ status: 503, productHeader: null, body: { error: { type: "master_not_discovered_exception" } } });
@@ -67,7 +89,13 @@ describe("settings per engine", () => {
     const sent = creationSettings(serverless, settings);
     expect(sent.refresh_interval).toBe("5s");
     expect(sent.analysis).toEqual(settings.analysis);
-    expect(creationSettings(serverless, { number_of_replicas: 1, "index.number_of_replicas": "2", index: { number_of_replicas: 0, refresh_interval: "500ms" } })).toEqual({
+    expect(
+      creationSettings(serverless, {
+        number_of_replicas: 1,
+        "index.number_of_replicas": "2",
+        index: { number_of_replicas: 0, refresh_interval: "500ms" },
+      }),
+    ).toEqual({
       index: { refresh_interval: "5s" },
     });
     expect(creationSettings(serverless, { refresh_interval: "-1" })).toEqual({ refresh_interval: "-1" });
@@ -91,14 +119,21 @@ describe("settings per engine", () => {
 
   it("time values", () => {
     expect([timeValueMs("1s"), timeValueMs("500ms"), timeValueMs("-1"), timeValueMs("2m"), timeValueMs(250), timeValueMs("soon")]).toEqual([
-      1000, 500, -1, 120_000, 250, null,
+      1000,
+      500,
+      -1,
+      120_000,
+      250,
+      null,
     ]);
   });
 
   it("credentials each engine cannot take", () => {
     const url = "https://search.example:9243";
     expect(credentialsProblem(opensearch, { url, index: "movies", apiKey: "k" })).toMatch(/OpenSearch has no Elasticsearch API keys/);
-    expect(credentialsProblem(serverless, { url, index: "movies", username: "etl", password: "p" })).toMatch(/serverless has no basic auth.*ELASTICSEARCH_API_KEY/);
+    expect(credentialsProblem(serverless, { url, index: "movies", username: "etl", password: "p" })).toMatch(
+      /serverless has no basic auth.*ELASTICSEARCH_API_KEY/,
+    );
     expect(credentialsProblem(serverless, { url, index: "movies", apiKey: "k" })).toBeNull();
     expect(credentialsProblem(stateful, { url, index: "movies", username: "etl", password: "p" })).toBeNull();
   });
@@ -107,7 +142,10 @@ describe("settings per engine", () => {
 describe("the mapping's _meta", () => {
   it("keeps every key it is not told to change, and removes only those set to undefined", () => {
     const operator = { owner: "search-team", movies_etl_definition: "abc" };
-    expect(mergeMeta(operator, { movies_etl_bulk_load: { refresh_interval: null } })).toEqual({ ...operator, movies_etl_bulk_load: { refresh_interval: null } });
+    expect(mergeMeta(operator, { movies_etl_bulk_load: { refresh_interval: null } })).toEqual({
+      ...operator,
+      movies_etl_bulk_load: { refresh_interval: null },
+    });
     expect(mergeMeta({ ...operator, movies_etl_bulk_load: {} }, { movies_etl_bulk_load: undefined })).toEqual(operator);
   });
 });
@@ -115,16 +153,24 @@ describe("the mapping's _meta", () => {
 describe("a missing privilege", () => {
   const refusing: EngineTransport = {
     async request() {
-      throw new EngineResponseError(403, "security_exception", "action [indices:data/write/bulk[s]] is unauthorized for user [etl] with effective roles [reader] on indices [movies_20261129t000000000z]");
+      throw new EngineResponseError(
+        403,
+        "security_exception",
+        "action [indices:data/write/bulk[s]] is unauthorized for user [etl] with effective roles [reader] on indices [movies_20261129t000000000z]",
+      );
     },
     async close() {},
   };
 
   it("ends with a plain message naming the privilege and the index, and is not retried", async () => {
     const engine = new Engine(stateful, refusing);
-    const error = await engine.request({ method: "POST", path: "/movies/_bulk" }, { privilege: "write", index: "movies" }).catch((e: unknown) => e);
+    const error = await engine
+      .request({ method: "POST", path: "/movies/_bulk" }, { privilege: "write", index: "movies" })
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(PermissionDeniedError);
-    expect((error as Error).message).toMatch(/^elasticsearch refused POST \/movies\/_bulk: the credentials lack the index privilege write on movies\. Grant it .*k8s\/elasticsearch-role\.json/);
+    expect((error as Error).message).toMatch(
+      /^elasticsearch refused POST \/movies\/_bulk: the credentials lack the index privilege write on movies\. Grant it .*k8s\/elasticsearch-role\.json/,
+    );
     expect((error as PermissionDeniedError).exitCode).toBe(2);
     expect(isTransientElasticsearchError(error)).toBe(false);
   });

@@ -18,7 +18,7 @@ describe("logging", () => {
 
   it("scrubs secrets wherever they appear, in both formats", () => {
     for (const format of ["json", "pretty"] as const) {
-      const { log, lines } = capture(format, ["hunter2\"quoted"]);
+      const { log, lines } = capture(format, ['hunter2"quoted']);
       log.error("could not connect to postgresql://etl:anything-here@db/movies", {
         error: new Error('auth failed for "hunter2"quoted"'),
         url: "https://user:other-secret@es:9200",

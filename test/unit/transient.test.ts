@@ -12,7 +12,8 @@ import {
 } from "../../src/resilience/transient.ts";
 
 /** A server error as the pg driver builds it. */
-const pgError = (code: string, message = "server said no") => Object.assign(new DatabaseError(message, 0, "error"), { code, severity: "ERROR" });
+const pgError = (code: string, message = "server said no") =>
+  Object.assign(new DatabaseError(message, 0, "error"), { code, severity: "ERROR" });
 
 /** A Prisma error wrapping the driver adapter's classification, as Prisma 7 throws them. */
 const prismaError = (code: string, cause: Record<string, unknown>) =>
@@ -32,7 +33,10 @@ describe("transient or terminal: PostgreSQL", () => {
     ["too many connections", pgError("53300")],
     ["the server unreachable, through Prisma", prismaError("P1001", { kind: "DatabaseNotReachable", host: "db", port: 5432 })],
     ["a connection closed, through Prisma", prismaError("P2010", { kind: "ConnectionClosed" })],
-    ["a busy pool (interactive transaction could not start)", new PrismaClientKnownRequestError("busy", { code: "P2028", clientVersion: "7.10.0" })],
+    [
+      "a busy pool (interactive transaction could not start)",
+      new PrismaClientKnownRequestError("busy", { code: "P2028", clientVersion: "7.10.0" }),
+    ],
     ["a refused socket", Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:5432"), { code: "ECONNREFUSED" })],
     ["pg's own message when the socket dies", new Error("Connection terminated unexpectedly")],
   ])("retries %s", (_what, error) => {
