@@ -29,6 +29,8 @@ export interface Config {
   tables: SourceTable[];
   /** Films per batch: one SQL query and one bulk request each. */
   batchSize: number;
+  /** A batch ends early once its films' text reaches this many bytes. */
+  batchMaxBytes: number;
   /** Changed rows read per table (and per change-log read) for one window. */
   changeBatchSize: number;
   /** Rows whose `modified` is younger than this are left for the next cycle. */
@@ -70,6 +72,7 @@ export const ENV_VARIABLES = [
   "ELASTICSEARCH_PASSWORD",
   "ETL_TABLES",
   "ETL_BATCH_SIZE",
+  "ETL_BATCH_MAX_BYTES",
   "ETL_CHANGE_BATCH_SIZE",
   "ETL_COMMIT_LAG_MS",
   "ETL_BULK_MAX_BYTES",
@@ -120,6 +123,7 @@ export function loadConfig(env: Env = readProcessEnv(), overrides: Env = {}): Co
     elasticsearch: { url: esUrl, index, apiKey, username, password },
     tables,
     batchSize: read.integer("ETL_BATCH_SIZE", 500, 1, 10_000),
+    batchMaxBytes: read.integer("ETL_BATCH_MAX_BYTES", 2 * 1024 * 1024, 1024, 100 * 1024 * 1024),
     changeBatchSize: read.integer("ETL_CHANGE_BATCH_SIZE", 1000, 1, 100_000),
     commitLagMs: read.integer("ETL_COMMIT_LAG_MS", 2000, 0, 86_400_000),
     bulkMaxBytes: read.integer("ETL_BULK_MAX_BYTES", 10 * 1024 * 1024, 1024, 100 * 1024 * 1024),

@@ -6,6 +6,7 @@ import { PrismaClient } from "../src/generated/prisma/client.ts";
 import { planWindow } from "../src/sync/plan-window.ts";
 import { createTestDatabase, type TestDatabase } from "./support/database.ts";
 
+const LIMITS = { films: 100, bytes: 4 * 1024 * 1024, documentBytes: 10 * 1024 * 1024 };
 const BIG_TABLES = ["film_work", "person", "genre_film_work", "person_film_work", "etl_change"];
 
 interface PlanNode {
@@ -61,8 +62,8 @@ describe("query plans of an incremental cycle", () => {
                 (SELECT id FROM content.film_work LIMIT 1) AS f`,
       );
       const { g, p, f } = sample.rows[0]!;
-      await readFilmBatch(prisma, { kind: "touched", genreIds: [g], personIds: [p], filmIds: [f, ...window.touched.filmIds] }, null, 100);
-      await readFilmBatch(prisma, { kind: "touched", genreIds: [g], personIds: [p], filmIds: [f] }, f, 100);
+      await readFilmBatch(prisma, { kind: "touched", genreIds: [g], personIds: [p], filmIds: [f, ...window.touched.filmIds] }, null, LIMITS);
+      await readFilmBatch(prisma, { kind: "touched", genreIds: [g], personIds: [p], filmIds: [f] }, f, LIMITS);
     } finally {
       await prisma.$disconnect();
     }

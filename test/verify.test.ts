@@ -65,6 +65,27 @@ describe("full sync and verify", () => {
     expect(verify.stdout).toContain(`different  ${different}  genres,title`);
     expect(verify.stderr).toMatch(/"missing":1,"extra":1,"different":1/);
   });
+
+  it("with pages of a few films (a tiny byte budget), extras between pages and after the last film are still found", async () => {
+    const own: EtlTarget = { ...target, index: uniqueIndexName() };
+    await syncOnce(own);
+    const ids = [...(await expectIndexEqualsCatalogue(own)).keys()].sort();
+    // Ids that sort right after two films, and one after every film: each falls in a different page's range.
+    const between = [ids[100]!, ids[300]!].map((id) => `${id.slice(0, -1)}${id.endsWith("f") ? "e" : "f"}`).filter((id) => !ids.includes(id));
+    const after = "ffffffff-ffff-4fff-bfff-ffffffffffff";
+    for (const id of [...between, after]) {
+      await indexDocument(own.index, id, { id, title: "not in the catalogue", imdb_rating: null, description: null, genres: [] });
+    }
+    const missing = ids[200]!;
+    await deleteDocument(own.index, missing);
+
+    const verify = await runCli(["verify"], etlEnv(own, { ETL_BATCH_MAX_BYTES: "1024" }));
+    expect(verify.code, verify.stderr).toBe(ExitCode.differs);
+    for (const id of [...between, after]) expect(verify.stdout).toContain(`extra      ${id}`);
+    expect(verify.stdout).toContain(`missing    ${missing}`);
+    expect(verify.stderr).toMatch(new RegExp(`"checked":500,"missing":1,"extra":${between.length + 1},"different":0`));
+    await dropIndices(own.index);
+  });
 });
 
 describe("verify and sync facing odd answers", () => {

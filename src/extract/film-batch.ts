@@ -1,3 +1,4 @@
+import type { Config } from "../config.ts";
 import type { PrismaClient } from "../db/prisma.ts";
 import { Prisma } from "../generated/prisma/client.ts";
 
@@ -12,26 +13,48 @@ export interface FilmBatchRow {
   problem: string | null;
 }
 
+export interface FilmBatchLimits {
+  /** At most this many films. */
+  films: number;
+  /**
+   * Stop adding films once their text reaches this many bytes (the first film
+   * always comes), so a page of long descriptions cannot exhaust the heap.
+   */
+  bytes: number;
+  /** A film whose text is larger than this comes back as a problem, without its document. */
+  documentBytes: number;
+}
+
+/** A sync's batch limits from its configuration; `films` overrides the batch size (verify reads larger pages). */
+export function filmBatchLimits(config: Pick<Config, "batchSize" | "batchMaxBytes" | "bulkMaxBytes">, films = config.batchSize): FilmBatchLimits {
+  return { films, bytes: config.batchMaxBytes, documentBytes: config.bulkMaxBytes };
+}
+
+export interface FilmBatch {
+  rows: FilmBatchRow[];
+  /** Films of the selection may follow the last row. */
+  more: boolean;
+}
+
 /**
- * The next `limit` films of the selection after `afterId`, each aggregated
- * with its genres and people into the index's document shape, in one query.
- * The sub-select pages film ids by keyset (no OFFSET); the aggregation runs
- * once per film of the page through the join tables' film indexes.
+ * The next films of the selection after `afterId`, each aggregated with its
+ * genres and people into the index's document shape, in one query. The
+ * sub-select pages film ids by keyset (no OFFSET) and cuts the page where the
+ * films' text reaches the byte budget; the aggregation runs once per film of
+ * the page through the join tables' film indexes.
  */
 export async function readFilmBatch(
   prisma: PrismaClient,
   selection: FilmSelection,
   afterId: string | null,
-  limit: number,
-): Promise<FilmBatchRow[]> {
-  const after = afterId ?? "00000000-0000-0000-0000-000000000000";
-  const includeFirst = afterId === null;
-  const page = selection.kind === "all" ? allFilms(after, includeFirst, limit) : touchedFilms(selection, after, includeFirst, limit);
-  return prisma.$queryRaw<FilmBatchRow[]>`
-    WITH page AS (${page})
+  limits: FilmBatchLimits,
+): Promise<FilmBatch> {
+  const rows = await prisma.$queryRaw<Array<FilmBatchRow & { pageRows: number }>>`
+    WITH ${budgetedPage(selection, afterId, limits)}
     SELECT
       page.id::text AS id,
-      CASE WHEN fw.id IS NULL THEN NULL ELSE json_build_object(
+      page.page_rows::int AS "pageRows",
+      CASE WHEN fw.id IS NULL OR page.text_bytes > ${limits.documentBytes} THEN NULL ELSE json_build_object(
         'id', fw.id,
         'imdb_rating', fw.rating,
         'title', fw.title,
@@ -44,8 +67,13 @@ export async function readFilmBatch(
         'actors', COALESCE(people.actors, '[]'::json),
         'writers', COALESCE(people.writers, '[]'::json)
       )::text END AS document,
-      CASE WHEN fw.rating IN ('NaN'::float8, 'Infinity'::float8, '-Infinity'::float8)
-        THEN 'rating ' || fw.rating::text || ' is not a finite number' END AS problem
+      CASE
+        WHEN page.text_bytes > ${limits.documentBytes}
+          THEN 'title and description are ' || page.text_bytes || ' bytes, over the ' || ${limits.documentBytes}::int
+            || ' a bulk request may carry (ETL_BULK_MAX_BYTES): shorten them, or raise ETL_BULK_MAX_BYTES and the heap'
+        WHEN fw.rating IN ('NaN'::float8, 'Infinity'::float8, '-Infinity'::float8)
+          THEN 'rating ' || fw.rating::text || ' is not a finite number'
+      END AS problem
     FROM page
     LEFT JOIN content.film_work fw ON fw.id = page.id
     LEFT JOIN LATERAL (
@@ -70,7 +98,48 @@ export async function readFilmBatch(
       WHERE pfw.film_work_id = page.id
     ) people ON fw.id IS NOT NULL
     ORDER BY page.id`;
+  const pageRows = rows[0]?.pageRows ?? 0;
+  return {
+    rows: rows.map(({ pageRows: _, ...row }) => row),
+    more: rows.length < pageRows || pageRows === limits.films,
+  };
 }
+
+/**
+ * Where the batch after `afterId` of the whole catalogue would end, without
+ * reading it: verify pages the index by the same id ranges, so both sides of
+ * its comparison stay within the byte budget.
+ */
+export async function readFilmPageEnd(prisma: PrismaClient, afterId: string | null, limits: FilmBatchLimits): Promise<{ lastId: string | null; more: boolean }> {
+  const [end] = await prisma.$queryRaw<Array<{ lastId: string | null; films: number; pageRows: number | null }>>`
+    WITH ${budgetedPage({ kind: "all" }, afterId, limits)}
+    SELECT (SELECT id::text FROM page ORDER BY id DESC LIMIT 1) AS "lastId", count(*)::int AS films, max(page_rows)::int AS "pageRows" FROM page`;
+  const films = end?.films ?? 0;
+  return { lastId: end?.lastId ?? null, more: films > 0 && (films < (end?.pageRows ?? 0) || end?.pageRows === limits.films) };
+}
+
+/**
+ * CTEs ending in `page (id, text_bytes, page_rows)`: the next ids of the
+ * selection, cut where their films' text reaches the byte budget (the first
+ * film always comes). `page_rows` counts the ids before the cut.
+ */
+function budgetedPage(selection: FilmSelection, afterId: string | null, limits: FilmBatchLimits): Prisma.Sql {
+  const after = afterId ?? "00000000-0000-0000-0000-000000000000";
+  const includeFirst = afterId === null;
+  const ids = selection.kind === "all" ? allFilms(after, includeFirst, limits.films) : touchedFilms(selection, after, includeFirst, limits.films);
+  return Prisma.sql`
+    ids AS (${ids}),
+    sized AS (
+      SELECT id, text_bytes, sum(kept_bytes) OVER (ORDER BY id) - kept_bytes AS bytes_before, count(*) OVER () AS page_rows
+      FROM (
+        -- A film too large to send comes back without its document: it costs the batch nothing.
+        SELECT id, text_bytes, CASE WHEN text_bytes > ${limits.documentBytes} THEN 0 ELSE text_bytes END AS kept_bytes FROM ids
+      ) ids
+    ),
+    page AS (SELECT id, text_bytes, page_rows FROM sized WHERE bytes_before < ${limits.bytes})`;
+}
+
+const TEXT_BYTES = Prisma.sql`octet_length(fw.title) + coalesce(octet_length(fw.description), 0)`;
 
 function idFilter(column: Prisma.Sql, after: string, includeFirst: boolean): Prisma.Sql {
   return includeFirst ? Prisma.sql`${column} >= ${after}::uuid` : Prisma.sql`${column} > ${after}::uuid`;
@@ -78,7 +147,7 @@ function idFilter(column: Prisma.Sql, after: string, includeFirst: boolean): Pri
 
 function allFilms(after: string, includeFirst: boolean, limit: number): Prisma.Sql {
   return Prisma.sql`
-    SELECT fw.id FROM content.film_work fw
+    SELECT fw.id, ${TEXT_BYTES} AS text_bytes FROM content.film_work fw
     WHERE ${idFilter(Prisma.sql`fw.id`, after, includeFirst)}
     ORDER BY fw.id LIMIT ${limit}`;
 }
@@ -96,6 +165,7 @@ function touchedFilms(
   limit: number,
 ): Prisma.Sql {
   return Prisma.sql`
+    SELECT touched.id, coalesce(${TEXT_BYTES}, 0) AS text_bytes FROM (
     SELECT id FROM (
       SELECT f.id FROM unnest(${selection.filmIds}::uuid[]) AS f(id)
       WHERE ${idFilter(Prisma.sql`f.id`, after, includeFirst)}
@@ -113,8 +183,10 @@ function touchedFilms(
         WHERE pfw.person_id = p.id AND ${idFilter(Prisma.sql`pfw.film_work_id`, after, includeFirst)}
         ORDER BY pfw.film_work_id LIMIT ${limit}
       ) pf
+    ) touched_ids
+    ORDER BY id LIMIT ${limit}
     ) touched
-    ORDER BY id LIMIT ${limit}`;
+    LEFT JOIN content.film_work fw ON fw.id = touched.id`;
 }
 
 /** Films in the catalogue, for progress reporting. */

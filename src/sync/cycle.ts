@@ -2,7 +2,7 @@ import type { Config } from "../config.ts";
 import type { PrismaClient } from "../db/prisma.ts";
 import { describeError, IndexGoneError, RejectedDocumentsError } from "../errors.ts";
 import { changeLogInstalled, compareLogCursors, pruneChangeLog } from "../extract/change-log.ts";
-import { countFilms, readFilmBatch, type FilmBatchRow, type FilmSelection } from "../extract/film-batch.ts";
+import { countFilms, filmBatchLimits, readFilmBatch, type FilmBatchRow, type FilmSelection } from "../extract/film-batch.ts";
 import type { Logger } from "../log.ts";
 import type { Guards } from "../resilience/policies.ts";
 import { StateStore } from "../state/state-store.ts";
@@ -264,7 +264,7 @@ async function writeWindow(
 
   // While the index digests up to `bulkConcurrency` batches, Postgres already
   // prepares the next; the film cursor only moves past acknowledged batches.
-  const read = (after: string | null) => settleLater(guards.postgres(() => readFilmBatch(prisma, selection, after, config.batchSize)));
+  const read = (after: string | null) => settleLater(guards.postgres(() => readFilmBatch(prisma, selection, after, filmBatchLimits(config))));
   const writes = new OrderedWrites<FilmBatchRow[], BatchResult>(config.bulkConcurrency, async (rows, result) => {
     outcome.written += result.written;
     outcome.deleted += result.deleted;
@@ -286,12 +286,11 @@ async function writeWindow(
       await writes.drain();
       return false;
     }
-    const rows = await next();
+    const { rows, more } = await next();
     if (rows.length === 0) break;
-    const full = rows.length === config.batchSize;
-    next = full ? read(rows[rows.length - 1]!.id) : async () => [];
+    next = more ? read(rows[rows.length - 1]!.id) : async () => ({ rows: [], more: false });
     await writes.push(rows, writeFilmBatch(rows, target));
-    if (!full) break;
+    if (!more) break;
   }
   await writes.drain();
   return true;

@@ -1,4 +1,5 @@
 import type { PrismaClient } from "../db/prisma.ts";
+import { readFilmPageEnd, type FilmBatchLimits } from "../extract/film-batch.ts";
 import type { Engine } from "../load/engine.ts";
 import { IndexDiffersError } from "../errors.ts";
 import { refreshIndex, resolveIndex } from "../load/index-admin.ts";
@@ -22,10 +23,10 @@ export interface VerifyReport {
  * At most `listLimit` differences of each kind are kept; the counts are exact.
  */
 export async function verifyIndex(
-  deps: { prisma: PrismaClient; engine: Engine; guards: Guards; index: string; batchSize: number },
+  deps: { prisma: PrismaClient; engine: Engine; guards: Guards; index: string; limits: FilmBatchLimits },
   listLimit = 1000,
 ): Promise<VerifyReport & { counts: Record<Difference["kind"], number> }> {
-  const { prisma, engine, guards, index, batchSize } = deps;
+  const { prisma, engine, guards, index, limits } = deps;
   const target = await guards.elasticsearch((signal) => resolveIndex(engine, index, signal));
   if (!target) throw new IndexDiffersError(`the index ${index} does not exist: run a sync to create and fill it`);
   await guards.elasticsearch((signal) => refreshIndex(engine, index, signal));
@@ -38,8 +39,8 @@ export async function verifyIndex(
     truncated: false,
     counts: { missing: 0, extra: 0, different: 0, unindexable: 0 },
   };
-  const expected = countingStream(catalogueDocuments(prisma, guards, batchSize), () => report.checked++);
-  for await (const difference of compareOrderedStreams(expected, indexDocuments(engine, guards, index, batchSize))) {
+  const expected = countingStream(catalogueDocuments(prisma, guards, limits), () => report.checked++);
+  for await (const difference of compareOrderedStreams(expected, indexDocuments(engine, guards, index, limits, (after) => readFilmPageEnd(prisma, after, limits)))) {
     report.counts[difference.kind]++;
     const list = difference.kind === "missing" ? report.missing : difference.kind === "extra" ? report.extra : null;
     if (list) {

@@ -7,6 +7,7 @@ import { parseArgs } from "node:util";
 import { Client } from "@elastic/elasticsearch";
 import pg from "pg";
 import { DEFAULT_DATABASE_URL, loadConfig } from "../../src/config.ts";
+import { filmBatchLimits, type FilmBatchLimits } from "../../src/extract/film-batch.ts";
 import { applyRandomChanges } from "./changes.ts";
 import { ensureCatalogue } from "./catalogues.ts";
 import { sampleCpu, type CpuSplit } from "./cpu-split.ts";
@@ -43,7 +44,9 @@ async function main(): Promise<void> {
   }
   const baseUrl = process.env.DATABASE_URL || DEFAULT_DATABASE_URL;
   const esUrl = process.env.ELASTICSEARCH_URL || "http://127.0.0.1:9200";
-  const batchSize = loadConfig({ ...process.env, DATABASE_URL: baseUrl, ELASTICSEARCH_URL: esUrl }).batchSize;
+  const etlConfig = loadConfig({ ...process.env, DATABASE_URL: baseUrl, ELASTICSEARCH_URL: esUrl });
+  const batchSize = etlConfig.batchSize;
+  const batchLimits = filmBatchLimits(etlConfig);
   const ceiling = {
     bodyBytes: Number(process.env.BENCH_CEILING_BYTES ?? 8 * 1024 * 1024),
     concurrency: Number(process.env.BENCH_CEILING_CONCURRENCY ?? 2),
@@ -57,7 +60,7 @@ async function main(): Promise<void> {
   const results: SizeResult[] = [];
   try {
     for (const films of [small, large]) {
-      results.push(await benchSize(films, { baseUrl, esUrl, es, batchSize, ceiling }, films === large));
+      results.push(await benchSize(films, { baseUrl, esUrl, es, batchSize, batchLimits, ceiling }, films === large));
     }
   } finally {
     await es.close();
@@ -93,6 +96,7 @@ interface Context {
   esUrl: string;
   es: Client;
   batchSize: number;
+  batchLimits: FilmBatchLimits;
   ceiling: { bodyBytes: number; concurrency: number };
 }
 
@@ -145,7 +149,7 @@ async function benchSize(films: number, ctx: Context, nearRealTimePhase: boolean
   await deleteAliasIndices(ctx.es, alias);
 
   const ndjson = path.join(WORK_DIR, `films-${films}.ndjson`);
-  const sql = await measureSqlCeiling(databaseUrl, ctx.batchSize, ndjson);
+  const sql = await measureSqlCeiling(databaseUrl, ctx.batchLimits, ndjson);
   log(`${films}: SQL ceiling ${sql.docs} docs in ${sql.queryS.toFixed(1)} s, ${(sql.bytes / 1048576).toFixed(0)} MiB of bulk body`);
   const ceilingCpu = sampleCpu(new Set([process.pid]));
   const engine = await measureEngineCeiling(ctx.es, `bench_ceiling_${films}`, ndjson, ctx.ceiling);

@@ -5,7 +5,7 @@
 import { createWriteStream } from "node:fs";
 import { once } from "node:events";
 import { createPrisma } from "../../src/db/prisma.ts";
-import { readFilmBatch } from "../../src/extract/film-batch.ts";
+import { readFilmBatch, type FilmBatchLimits } from "../../src/extract/film-batch.ts";
 
 export interface SqlCeiling {
   docs: number;
@@ -14,7 +14,7 @@ export interface SqlCeiling {
   bytes: number;
 }
 
-export async function measureSqlCeiling(databaseUrl: string, batchSize: number, ndjsonPath?: string): Promise<SqlCeiling> {
+export async function measureSqlCeiling(databaseUrl: string, limits: FilmBatchLimits, ndjsonPath?: string): Promise<SqlCeiling> {
   const prisma = createPrisma(databaseUrl, { statementTimeoutMs: 600_000 });
   const out = ndjsonPath ? createWriteStream(ndjsonPath) : null;
   let docs = 0;
@@ -24,7 +24,7 @@ export async function measureSqlCeiling(databaseUrl: string, batchSize: number, 
     let after: string | null = null;
     for (;;) {
       const started = performance.now();
-      const rows = await readFilmBatch(prisma, { kind: "all" }, after, batchSize);
+      const { rows, more } = await readFilmBatch(prisma, { kind: "all" }, after, limits);
       queryMs += performance.now() - started;
       if (rows.length === 0) break;
       docs += rows.length;
@@ -35,7 +35,7 @@ export async function measureSqlCeiling(databaseUrl: string, batchSize: number, 
         if (!out.write(chunk)) await once(out, "drain");
       }
       after = rows[rows.length - 1]!.id;
-      if (rows.length < batchSize) break;
+      if (!more) break;
     }
   } finally {
     if (out) {
