@@ -62,7 +62,12 @@ describe("query plans of an incremental cycle", () => {
                 (SELECT id FROM content.film_work LIMIT 1) AS f`,
       );
       const { g, p, f } = sample.rows[0]!;
-      await readFilmBatch(prisma, { kind: "touched", genreIds: [g], personIds: [p], filmIds: [f, ...window.touched.filmIds] }, null, LIMITS);
+      await readFilmBatch(
+        prisma,
+        { kind: "touched", genreIds: [g], personIds: [p], filmIds: [f, ...window.touched.filmIds] },
+        null,
+        LIMITS,
+      );
       await readFilmBatch(prisma, { kind: "touched", genreIds: [g], personIds: [p], filmIds: [f] }, f, LIMITS);
     } finally {
       await prisma.$disconnect();

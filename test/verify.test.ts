@@ -71,7 +71,9 @@ describe("full sync and verify", () => {
     await syncOnce(own);
     const ids = [...(await expectIndexEqualsCatalogue(own)).keys()].sort();
     // Ids that sort right after two films, and one after every film: each falls in a different page's range.
-    const between = [ids[100]!, ids[300]!].map((id) => `${id.slice(0, -1)}${id.endsWith("f") ? "e" : "f"}`).filter((id) => !ids.includes(id));
+    const between = [ids[100]!, ids[300]!]
+      .map((id) => `${id.slice(0, -1)}${id.endsWith("f") ? "e" : "f"}`)
+      .filter((id) => !ids.includes(id));
     const after = "ffffffff-ffff-4fff-bfff-ffffffffffff";
     for (const id of [...between, after]) {
       await indexDocument(own.index, id, { id, title: "not in the catalogue", imdb_rating: null, description: null, genres: [] });

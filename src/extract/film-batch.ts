@@ -26,7 +26,10 @@ export interface FilmBatchLimits {
 }
 
 /** A sync's batch limits from its configuration; `films` overrides the batch size (verify reads larger pages). */
-export function filmBatchLimits(config: Pick<Config, "batchSize" | "batchMaxBytes" | "bulkMaxBytes">, films = config.batchSize): FilmBatchLimits {
+export function filmBatchLimits(
+  config: Pick<Config, "batchSize" | "batchMaxBytes" | "bulkMaxBytes">,
+  films = config.batchSize,
+): FilmBatchLimits {
   return { films, bytes: config.batchMaxBytes, documentBytes: config.bulkMaxBytes };
 }
 
@@ -110,7 +113,11 @@ export async function readFilmBatch(
  * reading it: verify pages the index by the same id ranges, so both sides of
  * its comparison stay within the byte budget.
  */
-export async function readFilmPageEnd(prisma: PrismaClient, afterId: string | null, limits: FilmBatchLimits): Promise<{ lastId: string | null; more: boolean }> {
+export async function readFilmPageEnd(
+  prisma: PrismaClient,
+  afterId: string | null,
+  limits: FilmBatchLimits,
+): Promise<{ lastId: string | null; more: boolean }> {
   const [end] = await prisma.$queryRaw<Array<{ lastId: string | null; films: number; pageRows: number | null }>>`
     WITH ${budgetedPage({ kind: "all" }, afterId, limits)}
     SELECT (SELECT id::text FROM page ORDER BY id DESC LIMIT 1) AS "lastId", count(*)::int AS films, max(page_rows)::int AS "pageRows" FROM page`;
@@ -126,7 +133,8 @@ export async function readFilmPageEnd(prisma: PrismaClient, afterId: string | nu
 function budgetedPage(selection: FilmSelection, afterId: string | null, limits: FilmBatchLimits): Prisma.Sql {
   const after = afterId ?? "00000000-0000-0000-0000-000000000000";
   const includeFirst = afterId === null;
-  const ids = selection.kind === "all" ? allFilms(after, includeFirst, limits.films) : touchedFilms(selection, after, includeFirst, limits.films);
+  const ids =
+    selection.kind === "all" ? allFilms(after, includeFirst, limits.films) : touchedFilms(selection, after, includeFirst, limits.films);
   return Prisma.sql`
     ids AS (${ids}),
     sized AS (

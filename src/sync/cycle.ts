@@ -264,7 +264,8 @@ async function writeWindow(
 
   // While the index digests up to `bulkConcurrency` batches, Postgres already
   // prepares the next; the film cursor only moves past acknowledged batches.
-  const read = (after: string | null) => settleLater(guards.postgres(() => readFilmBatch(prisma, selection, after, filmBatchLimits(config))));
+  const read = (after: string | null) =>
+    settleLater(guards.postgres(() => readFilmBatch(prisma, selection, after, filmBatchLimits(config))));
   const writes = new OrderedWrites<FilmBatchRow[], BatchResult>(config.bulkConcurrency, async (rows, result) => {
     outcome.written += result.written;
     outcome.deleted += result.deleted;

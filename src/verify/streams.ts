@@ -6,7 +6,11 @@ import type { Guards } from "../resilience/policies.ts";
 import type { IdentifiedDocument } from "./compare.ts";
 
 /** Every film's document as the catalogue says it should be, in id order. */
-export async function* catalogueDocuments(prisma: PrismaClient, guards: Guards, limits: FilmBatchLimits): AsyncGenerator<IdentifiedDocument> {
+export async function* catalogueDocuments(
+  prisma: PrismaClient,
+  guards: Guards,
+  limits: FilmBatchLimits,
+): AsyncGenerator<IdentifiedDocument> {
   let after: string | null = null;
   for (;;) {
     const from: string | null = after;

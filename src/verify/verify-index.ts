@@ -40,7 +40,10 @@ export async function verifyIndex(
     counts: { missing: 0, extra: 0, different: 0, unindexable: 0 },
   };
   const expected = countingStream(catalogueDocuments(prisma, guards, limits), () => report.checked++);
-  for await (const difference of compareOrderedStreams(expected, indexDocuments(engine, guards, index, limits, (after) => readFilmPageEnd(prisma, after, limits)))) {
+  for await (const difference of compareOrderedStreams(
+    expected,
+    indexDocuments(engine, guards, index, limits, (after) => readFilmPageEnd(prisma, after, limits)),
+  )) {
     report.counts[difference.kind]++;
     const list = difference.kind === "missing" ? report.missing : difference.kind === "extra" ? report.extra : null;
     if (list) {
