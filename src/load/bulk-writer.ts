@@ -66,12 +66,12 @@ async function sendChunk(engine: Engine, index: string, chunk: Chunk, options: B
   return outcomesOf(chunk.actions, response.body);
 }
 
-interface BulkResponseShape {
+export interface BulkResponseShape {
   errors?: boolean;
   items?: Array<Record<string, { status: number; error?: { type?: string; reason?: string } }>>;
 }
 
-function outcomesOf(actions: IndexAction[], response: BulkResponseShape): ItemOutcome[] {
+export function outcomesOf(actions: IndexAction[], response: BulkResponseShape): ItemOutcome[] {
   const items = response.items ?? [];
   return actions.map((action, i) => {
     const item = items[i] ? Object.values(items[i]!)[0] : undefined;
@@ -86,7 +86,7 @@ function outcomesOf(actions: IndexAction[], response: BulkResponseShape): ItemOu
   });
 }
 
-interface Chunk {
+export interface Chunk {
   actions: IndexAction[];
   /** The exact size of the chunk's NDJSON body. */
   bytes: number;
@@ -108,7 +108,7 @@ function ndjsonBytes(action: IndexAction, version: number | undefined): number {
  * with the request, and no intermediate string or Buffer per document (those
  * were garbage the size of the batch, twice, for the collector to chase).
  */
-function encodeNdjson(chunk: Chunk): Buffer {
+export function encodeNdjson(chunk: Chunk): Buffer {
   const body = Buffer.allocUnsafe(chunk.bytes);
   let offset = 0;
   for (const action of chunk.actions) {
@@ -122,7 +122,7 @@ function encodeNdjson(chunk: Chunk): Buffer {
   return body;
 }
 
-function* chunkByBytes(actions: IndexAction[], maxBytes: number, version: number | undefined): Generator<Chunk> {
+export function* chunkByBytes(actions: IndexAction[], maxBytes: number, version: number | undefined): Generator<Chunk> {
   let chunk: IndexAction[] = [];
   let bytes = 0;
   for (const action of actions) {

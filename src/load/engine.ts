@@ -45,6 +45,18 @@ export interface EngineTransport {
   close(): Promise<void>;
 }
 
+/** Thrown by the loader when some bulk items failed with a transient status. */
+export class TransientBulkItemsError extends Error {
+  readonly count: number;
+  readonly sample: string;
+  constructor(count: number, sample: string) {
+    super(`${count} bulk item(s) failed transiently, e.g. ${sample}`);
+    this.count = count;
+    this.sample = sample;
+    this.name = "TransientBulkItemsError";
+  }
+}
+
 /** The engine answered with an error status. */
 export class EngineResponseError extends Error {
   readonly status: number;

@@ -1,6 +1,6 @@
 import { BrokenCircuitError, TaskCancelledError } from "cockatiel";
 import { EtlError } from "../errors.ts";
-import { EngineConnectionError, EngineResponseError } from "../load/engine.ts";
+import { EngineConnectionError, EngineResponseError, TransientBulkItemsError } from "../load/engine.ts";
 
 /**
  * Which failures are worth retrying. Everything not listed here (a SQL error,
@@ -29,18 +29,6 @@ const TRANSIENT_ADAPTER_KINDS = new Set([
 const TRANSIENT_PRISMA_CODES = new Set(["P1001", "P1002", "P1008", "P1017", "P2024", "P2028"]);
 const TRANSIENT_NODE_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "EHOSTUNREACH", "ENETUNREACH", "EAI_AGAIN"]);
 const TRANSIENT_HTTP_STATUSES = new Set([429, 502, 503, 504]);
-
-/** Thrown by the loader when some bulk items failed with a transient status. */
-export class TransientBulkItemsError extends Error {
-  readonly count: number;
-  readonly sample: string;
-  constructor(count: number, sample: string) {
-    super(`${count} bulk item(s) failed transiently, e.g. ${sample}`);
-    this.count = count;
-    this.sample = sample;
-    this.name = "TransientBulkItemsError";
-  }
-}
 
 export function isTransientPostgresError(error: unknown): boolean {
   // Our own verdicts (a lost lock, a vanished index) are final, whatever caused them.

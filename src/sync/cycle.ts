@@ -14,7 +14,7 @@ import { checkDefinition, definitionWarning, identifyIndex } from "../load/index
 import { OrderedWrites } from "./ordered-writes.ts";
 import { Progress } from "./progress.ts";
 import { removeDocumentsNotInCatalogue } from "./remove-extras.ts";
-import { writeFilmBatch, type BatchResult, type WriteTarget } from "./write-batch.ts";
+import { writeFilmBatch, type BatchResult, type WriteTarget } from "../load/write-batch.ts";
 
 export interface SyncDependencies {
   prisma: PrismaClient;

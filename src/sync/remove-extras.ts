@@ -3,7 +3,7 @@ import type { Guard } from "../resilience/policies.ts";
 import { filmIds } from "../extract/film-ids.ts";
 import { countDocuments } from "../load/index-admin.ts";
 import { indexedIds } from "../load/indexed-ids.ts";
-import { writeFilmBatch, type WriteTarget } from "./write-batch.ts";
+import { writeFilmBatch, type WriteTarget } from "../load/write-batch.ts";
 
 const PAGE = 5000;
 

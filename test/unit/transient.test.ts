@@ -3,13 +3,8 @@ import { DatabaseError } from "pg-protocol";
 import { describe, expect, it } from "vitest";
 import { LockLostError } from "../../src/errors.ts";
 import { PrismaClientKnownRequestError } from "../../src/generated/prisma/internal/prismaNamespace.ts";
-import { EngineConnectionError, EngineResponseError } from "../../src/load/engine.ts";
-import {
-  isPolicyFault,
-  isTransientElasticsearchError,
-  isTransientPostgresError,
-  TransientBulkItemsError,
-} from "../../src/resilience/transient.ts";
+import { EngineConnectionError, EngineResponseError, TransientBulkItemsError } from "../../src/load/engine.ts";
+import { isPolicyFault, isTransientElasticsearchError, isTransientPostgresError } from "../../src/resilience/transient.ts";
 
 /** A server error as the pg driver builds it. */
 const pgError = (code: string, message = "server said no") =>

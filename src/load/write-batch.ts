@@ -1,10 +1,17 @@
 import { IndexGoneError, IndexWriteBlockedError, LockLostError, PermissionDeniedError, type RejectedDocument } from "../errors.ts";
-import type { FilmBatchRow } from "../extract/film-batch.ts";
-import { writeBulk, type IndexAction, type ItemOutcome } from "../load/bulk-writer.ts";
-import type { Engine } from "../load/engine.ts";
-import { INDEX_PRIVILEGES } from "../load/privileges.ts";
 import type { Guard } from "../resilience/policies.ts";
-import { TransientBulkItemsError } from "../resilience/transient.ts";
+import { writeBulk, type IndexAction, type ItemOutcome } from "./bulk-writer.ts";
+import { TransientBulkItemsError, type Engine } from "./engine.ts";
+import { INDEX_PRIVILEGES } from "./privileges.ts";
+
+/** One film of a batch, as the extract side delivers it. */
+export interface BatchRow {
+  id: string;
+  /** The document as JSON text; null when the film no longer exists (a delete). */
+  document: string | null;
+  /** Why this film cannot become a document; such a row is reported, never sent. */
+  problem: string | null;
+}
 
 export interface BatchResult {
   written: number;
@@ -31,7 +38,7 @@ export interface WriteTarget {
   version?: number;
 }
 
-export async function writeFilmBatch(rows: FilmBatchRow[], target: WriteTarget): Promise<BatchResult> {
+export async function writeFilmBatch(rows: readonly BatchRow[], target: WriteTarget): Promise<BatchResult> {
   const failed: RejectedDocument[] = [];
   const actions: IndexAction[] = [];
   for (const row of rows) {
