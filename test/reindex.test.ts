@@ -112,4 +112,28 @@ describe("reindex", () => {
     expect((await concreteIndices(`${target.index}_*`)).sort()).toEqual(before);
     expect((await pool.query("SELECT name FROM content.etl_state WHERE name LIKE $1", [`${target.index}\\_%`])).rows).toEqual([]);
   });
+
+  it("queued for the lock, survives its waiting session being terminated, and finishes once the lock is free", async () => {
+    const holder = await pool.connect();
+    try {
+      await holder.query("SELECT pg_advisory_lock(hashtext($1))", [`movies-etl:${target.index}`]);
+      const running = startCli(["reindex"], etlEnv(target));
+      const waiting = async () =>
+        (
+          await pool.query<{ pid: number }>(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'movies-etl lock' AND wait_event_type = 'Lock'",
+          )
+        ).rows;
+      await waitFor(async () => (await waiting()).length === 1);
+      await pool.query("SELECT pg_terminate_backend($1)", [(await waiting())[0]!.pid]);
+      await waitFor(() => running.stderr().includes("queueing again"));
+      await waitFor(async () => (await waiting()).length === 1);
+      await holder.query("SELECT pg_advisory_unlock(hashtext($1))", [`movies-etl:${target.index}`]);
+      const result = await running.result;
+      expect(result.code, result.stderr).toBe(0);
+      await expectIndexEqualsCatalogue(target);
+    } finally {
+      holder.release();
+    }
+  });
 });

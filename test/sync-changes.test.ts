@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Catalogue, changedIds } from "./support/catalogue.ts";
 import { createTestDatabase, type TestDatabase } from "./support/database.ts";
-import { dropIndices, indexedDocuments, uniqueIndexName } from "./support/engine.ts";
+import { dropIndices, engineRequest, indexedDocuments, uniqueIndexName } from "./support/engine.ts";
 import { expectIndexEqualsCatalogue, syncOnce, type EtlTarget } from "./support/etl.ts";
 
 /**
@@ -203,5 +203,27 @@ describe("a sync cycle propagates every kind of change", () => {
     expect(films.length).toBeGreaterThan(10);
     const changed = await cycleAfter(() => catalogue.query("TRUNCATE content.genre_film_work").then(() => {}));
     expect(changed).toEqual(films.sort());
+  });
+
+  it("a reload of the live index (after a TRUNCATE) keeps its refresh and replicas: readers keep fresh results", async () => {
+    await catalogue.query("TRUNCATE content.person_film_work");
+    const seen = new Set<string>();
+    let polling = true;
+    const poll = (async () => {
+      while (polling) {
+        const { body } = await engineRequest("GET", `/${target.index}/_settings/index.refresh_interval?flat_settings=true`);
+        for (const value of Object.values(body) as Array<{ settings: Record<string, string> }>) {
+          seen.add(value.settings["index.refresh_interval"] ?? "default");
+        }
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    })();
+    // One film a batch, one batch at a time: the reload lasts long enough to be watched.
+    const outcome = await syncOnce(target, { ETL_BATCH_SIZE: "1", ETL_BULK_CONCURRENCY: "1" }).finally(() => (polling = false));
+    await poll;
+    expect(outcome.fullLoad).toBe(true);
+    expect(outcome.written).toBe(200);
+    expect([...seen]).toEqual(["1s"]);
+    await expectIndexEqualsCatalogue(target);
   });
 });

@@ -107,6 +107,20 @@ describe("recovering from what happens around a run", () => {
     await expectIndexEqualsCatalogue(target);
   });
 
+  it("the concrete index behind the alias named instead of the alias: sync and reindex name the alias to use and delete nothing", async () => {
+    const { target } = await freshTarget(60, 62);
+    expect((await runCli([], etlEnv(target))).code).toBe(0);
+    const [concrete] = await concreteIndices(target.index);
+    const misnamed: EtlTarget = { ...target, index: concrete! };
+    for (const command of [[], ["reindex"]]) {
+      const refused = await runCli(command, etlEnv(misnamed));
+      expect(refused.code, refused.stderr).toBe(2);
+      expect(logMessages(refused.stderr)).toContain(`set ELASTICSEARCH_INDEX=${target.index}`);
+    }
+    expect(await concreteIndices(target.index)).toEqual([concrete]);
+    await expectIndexEqualsCatalogue(target);
+  });
+
   it("the index deleted during a run: the run recreates it and loads it in full", async () => {
     const { target, catalogue } = await freshTarget(600, 53);
     const run = startCli([], etlEnv(target, { ETL_BATCH_SIZE: "5", ETL_BULK_CONCURRENCY: "1" }));

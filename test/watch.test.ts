@@ -62,6 +62,18 @@ describe("--watch wakes on change and serves metrics", () => {
     expect(Date.now() - started).toBeLessThan(30_000);
   });
 
+  it("a second watcher given a port already in use exits 2 with one line that names METRICS_PORT", async () => {
+    const port = new URL(metricsUrl).port;
+    const second = await runCli(["--watch"], etlEnv({ ...target, index: uniqueIndexName() }, { METRICS_PORT: port }), {
+      timeoutMs: 60_000,
+    });
+    expect(second.code, second.stderr).toBe(2);
+    const errors = logEntries(second.stderr).filter((entry) => entry.level === "error");
+    expect(errors).toHaveLength(1);
+    expect(errors[0]!.msg).toMatch(new RegExp(`METRICS_PORT=${port}: another process listens there`));
+    expect(second.stderr).not.toMatch(/\n\s+at /);
+  });
+
   it("LISTEN survives its connection being terminated, and no change made meanwhile is missed", async () => {
     const [session] = await catalogue.query<{ pid: number }>(
       "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'movies-etl listen'",

@@ -1,6 +1,7 @@
 import type { App } from "../app.ts";
 import { acquireAdvisoryLock, type HeldLock } from "../db/advisory-lock.ts";
-import { ExitCode, IndexDiffersError } from "../errors.ts";
+import { ConfigError, DependencyUnavailableError, describeError, ExitCode, IndexDiffersError } from "../errors.ts";
+import { isTransientPostgresError } from "../resilience/transient.ts";
 import {
   adoptReplicas,
   countDocuments,
@@ -8,6 +9,7 @@ import {
   deleteIndex,
   identifyIndex,
   isVersionedIndexOf,
+  plainIndexProblem,
   refreshIndex,
   resolveIndex,
   swapAlias,
@@ -36,6 +38,8 @@ export async function reindexCommand(app: App, control: SyncControl): Promise<Ex
     const forgotten = await guards.postgres(() => StateStore.forget(app.prisma, abandoned));
     if (forgotten > 0) log.info("reindex: forgot the state of an earlier reindex that did not finish", { rows: forgotten });
     const previous = await guards.elasticsearch((signal) => resolveIndex(es, alias, signal));
+    // Moving a plain index behind an alias deletes it in the swap: never one that an alias (readers) points at.
+    if (previous?.aliasesOfIndex?.length) throw new ConfigError([plainIndexProblem(alias, previous)]);
     const index = versionedIndexName(alias);
     log.info("reindex: creating a new index", { index, alias, previous: previous?.indices ?? [] });
     // The full load below runs with refresh off and no replicas, and puts
@@ -148,5 +152,16 @@ async function waitForLock(app: App, control: SyncControl, alias: string) {
   if (immediate) return immediate;
   app.log.info("reindex: another run holds the lock; waiting for it to end its cycle", { index: alias });
   // Not under the retry policy: its attempt timeout would cut a wait that may rightly last a whole cycle.
-  return acquireAdvisoryLock(app.config.databaseUrl, alias, { wait: true, signal: control.stopSignal });
+  // A wait whose session ends (terminated, a restart) queues again on a new one, as often as the policy retries.
+  const { maxAttempts, initialDelayMs } = app.config.retry;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await acquireAdvisoryLock(app.config.databaseUrl, alias, { wait: true, signal: control.stopSignal });
+    } catch (error) {
+      if (!isTransientPostgresError(error)) throw error;
+      if (attempt > maxAttempts) throw new DependencyUnavailableError("postgres", error);
+      app.log.warn("reindex: the session waiting for the lock ended; queueing again", { attempt, reason: describeError(error) });
+      await new Promise((resolve) => setTimeout(resolve, initialDelayMs * attempt));
+    }
+  }
 }

@@ -8,6 +8,7 @@ import {
   definitionWarning,
   identifyIndex,
   isPlainIndex,
+  type IndexTarget,
   plainIndexProblem,
   resolveIndex,
   type DefinitionCheck,
@@ -62,7 +63,7 @@ export async function statusCommand(app: App, options: { json: boolean; print(li
     saved: state.index,
     identity,
     definition,
-    plain: target !== null && isPlainIndex(target),
+    plainIndex: target !== null && isPlainIndex(target) ? target : null,
     holders,
     idleIndices,
     retentionH: config.consumerRetentionH,
@@ -117,13 +118,14 @@ function statusWarnings(facts: {
   definition: DefinitionCheck | null;
   saved: { name: string; uuid: string } | null;
   identity: { name: string; uuid: string } | null;
-  plain: boolean;
+  /** The index itself, where the configured name is a concrete index and not an alias. */
+  plainIndex: IndexTarget | null;
   holders: HoldingTransaction[];
   idleIndices: Array<{ namespace: string; idleH: number }>;
   retentionH: number;
 }): string[] {
   const warnings: string[] = [];
-  if (facts.plain) warnings.push(plainIndexProblem(facts.alias));
+  if (facts.plainIndex) warnings.push(plainIndexProblem(facts.alias, facts.plainIndex));
   if (facts.definition && !facts.definition.current) warnings.push(definitionWarning(facts.alias, facts.definition));
   for (const holder of facts.holders) {
     const who = [holder.applicationName, holder.state].filter(Boolean).join(", ");

@@ -95,7 +95,7 @@ async function cycleUnderLock(app: App, control: SyncControl, metrics: SyncMetri
   try {
     const fence = await app.guards.postgres(() => StateStore.claim(app.prisma, alias));
     const target = await app.guards.elasticsearch((signal) => ensureIndex(app.engine, alias, signal));
-    if (isPlainIndex(target)) throw new ConfigError([plainIndexProblem(alias)]);
+    if (isPlainIndex(target)) throw new ConfigError([plainIndexProblem(alias, target)]);
     const store = new StateStore(app.prisma, alias, fence);
     const outcome = await runSyncCycle(
       {

@@ -8,7 +8,8 @@ import type { EngineInfo } from "./engine.ts";
  * and how it takes credentials.
  *
  * Elastic Cloud serverless manages shards and replicas itself: it refuses any
- * `number_of_replicas`, and a `refresh_interval` under 5s (`-1` is allowed).
+ * `number_of_replicas`, and a `refresh_interval` under 5s (`-1` is allowed);
+ * it keeps to a subset of index settings, which `gc_deletes` is not part of.
  */
 const SERVERLESS_MIN_REFRESH_MS = 5_000;
 
@@ -18,7 +19,8 @@ export function creationSettings(info: EngineInfo, settings: Record<string, unkn
   const sent: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(settings)) {
     const name = key.replace(/^index\./, "");
-    if (name === "number_of_replicas" || name === "auto_expand_replicas") continue;
+    // gc_deletes is not among the index settings serverless lets users set.
+    if (name === "number_of_replicas" || name === "auto_expand_replicas" || name === "gc_deletes") continue;
     if (name === "index" && value && typeof value === "object") {
       sent[key] = creationSettings(info, value as Record<string, unknown>);
       continue;

@@ -115,16 +115,20 @@ export interface IndexTarget {
   name: string;
   /** The concrete index or indices behind it. */
   indices: string[];
+  /** Where `name` is itself a concrete index: the aliases that point at it. */
+  aliasesOfIndex?: string[];
 }
 
 export async function resolveIndex(engine: Engine, name: string, signal?: AbortSignal): Promise<IndexTarget | null> {
-  const { status, body } = await engine.request<Record<string, unknown>>(
+  const { status, body } = await engine.request<Record<string, { aliases?: Record<string, unknown> }>>(
     { method: "GET", path: path(name, "_alias"), ignore: [404] },
     needs("metadata", name),
     signal,
   );
   if (status === 404) return null;
-  return { name, indices: Object.keys(body) };
+  const indices = Object.keys(body);
+  const own = body[name];
+  return own && indices.length === 1 ? { name, indices, aliasesOfIndex: Object.keys(own.aliases ?? {}) } : { name, indices };
 }
 
 /** Creates a concrete index from the definition (settings this engine accepts), optionally behind an alias. */
@@ -197,7 +201,14 @@ export function isPlainIndex(target: IndexTarget): boolean {
   return target.indices.length === 1 && target.indices[0] === target.name;
 }
 
-export function plainIndexProblem(alias: string): string {
+export function plainIndexProblem(alias: string, target?: IndexTarget): string {
+  const aliases = target?.aliasesOfIndex ?? [];
+  if (aliases.length > 0) {
+    return (
+      `ELASTICSEARCH_INDEX=${alias} names a concrete index that the alias ${aliases.join(", ")} points at: ` +
+      `set ELASTICSEARCH_INDEX=${aliases[0]} (readers use the alias; the ETL writes through it and replaces the index behind it on reindex)`
+    );
+  }
   return (
     `ELASTICSEARCH_INDEX=${alias} names a plain index, not an alias (an install from before aliases): ` +
     "deleted during a run, it would be re-created by the engine with a guessed mapping. " +

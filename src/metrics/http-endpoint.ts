@@ -1,5 +1,6 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { ConfigError } from "../errors.ts";
 import type { SyncMetrics } from "./sync-metrics.ts";
 
 export interface MetricsEndpoint {
@@ -38,7 +39,11 @@ export async function serveMetrics(
     }
   });
   await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
+    server.once("error", (error: NodeJS.ErrnoException) => {
+      if (error.code !== "EADDRINUSE" && error.code !== "EACCES") return reject(error);
+      const why = error.code === "EADDRINUSE" ? "another process listens there" : "this process may not listen there";
+      reject(new ConfigError([`METRICS_PORT=${options.port}: ${why}; choose a free port, or 0 to serve no metrics`]));
+    });
     server.listen(options.port, options.host ?? "0.0.0.0", () => resolve());
   });
   return {

@@ -10,7 +10,7 @@ import type { SyncWindow } from "../state/sync-state.ts";
 import { planWindow, windowIsEmpty } from "./plan-window.ts";
 import { beginBulkLoad, endBulkLoad } from "../load/bulk-load-settings.ts";
 import { isIndexNotFound, type Engine } from "../load/engine.ts";
-import { checkDefinition, definitionWarning, identifyIndex } from "../load/index-admin.ts";
+import { checkDefinition, countDocuments, definitionWarning, identifyIndex } from "../load/index-admin.ts";
 import { OrderedWrites } from "./ordered-writes.ts";
 import { Progress } from "./progress.ts";
 import { removeDocumentsNotInCatalogue } from "./remove-extras.ts";
@@ -179,13 +179,17 @@ async function processWindow(
   const { guards, log } = deps;
   const target = writeTargetOf(deps, requireAlias);
   if (!window.fullLoad) return writeWindow(deps, window, filmAfter, target, control, outcome);
-  return withBulkLoadSettings(deps, async () => {
+  const load = async () => {
     if (!(await writeWindow(deps, window, filmAfter, target, control, outcome))) return false;
     const removed = await removeDocumentsNotInCatalogue({ prisma: deps.prisma, guard: guards.postgres }, target, deps.config.batchSize);
     if (removed > 0) log.info("removed documents of films the catalogue no longer has", { index: deps.index, removed });
     outcome.deleted += removed;
     return true;
-  });
+  };
+  // Refresh off and no replicas only for an index nobody reads yet: a reload of
+  // a live index (after a TRUNCATE, a pruned log) keeps serving fresh results from every copy.
+  const empty = (await onIndex(deps, (signal) => countDocuments(deps.engine, deps.index, signal))) === 0;
+  return empty ? withBulkLoadSettings(deps, load) : load();
 }
 
 /**

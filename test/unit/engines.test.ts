@@ -89,6 +89,8 @@ describe("settings per engine", () => {
     const sent = creationSettings(serverless, settings);
     expect(sent.refresh_interval).toBe("5s");
     expect(sent.analysis).toEqual(settings.analysis);
+    expect(settings.gc_deletes).toBe("1h");
+    expect(sent.gc_deletes).toBeUndefined();
     expect(
       creationSettings(serverless, {
         number_of_replicas: 1,
