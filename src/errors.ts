@@ -167,7 +167,11 @@ function driverAdapterCause(error: Error): string | null {
   const cause = (error as { meta?: { driverAdapterError?: { cause?: Record<string, unknown> } } }).meta?.driverAdapterError?.cause;
   if (!cause) return null;
   if (typeof cause.originalMessage === "string") return cause.originalMessage;
-  if (cause.kind === "DatabaseNotReachable") return `can't reach the database server at ${String(cause.host)}:${String(cause.port)}`;
+  if (cause.kind === "DatabaseNotReachable") {
+    // A name that does not resolve comes without a port.
+    const where = cause.port === undefined || cause.port === null ? String(cause.host) : `${String(cause.host)}:${String(cause.port)}`;
+    return `can't reach the database server at ${where}`;
+  }
   if (typeof cause.kind === "string") return `${cause.kind}${typeof cause.message === "string" ? `: ${cause.message}` : ""}`;
   return null;
 }

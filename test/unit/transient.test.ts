@@ -1,7 +1,7 @@
 import { BrokenCircuitError, TaskCancelledError } from "cockatiel";
 import { DatabaseError } from "pg-protocol";
 import { describe, expect, it } from "vitest";
-import { LockLostError } from "../../src/errors.ts";
+import { describeError, LockLostError } from "../../src/errors.ts";
 import { PrismaClientKnownRequestError } from "../../src/generated/prisma/internal/prismaNamespace.ts";
 import { EngineConnectionError, EngineResponseError, TransientBulkItemsError } from "../../src/load/engine.ts";
 import { isPolicyFault, isTransientElasticsearchError, isTransientPostgresError } from "../../src/resilience/transient.ts";
@@ -79,5 +79,16 @@ describe("faults of the policy itself", () => {
     expect(isPolicyFault(new BrokenCircuitError())).toBe(true);
     expect(isPolicyFault(new TaskCancelledError())).toBe(true);
     expect(isPolicyFault(new Error("x"))).toBe(false);
+  });
+});
+
+describe("how an unreachable database reads", () => {
+  it("names host and port, and only the host when the name did not resolve (no port to show)", () => {
+    expect(describeError(prismaError("P1001", { kind: "DatabaseNotReachable", host: "db", port: 5432 }))).toBe(
+      "can't reach the database server at db:5432",
+    );
+    expect(describeError(prismaError("P1001", { kind: "DatabaseNotReachable", host: "no-such-host.invalid" }))).toBe(
+      "can't reach the database server at no-such-host.invalid",
+    );
   });
 });
