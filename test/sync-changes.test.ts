@@ -205,6 +205,22 @@ describe("a sync cycle propagates every kind of change", () => {
     expect(changed).toEqual(films.sort());
   });
 
+  it("TRUNCATEs among other changes, the log read two entries at a time: one reload covers them all", async () => {
+    const [first, second] = [await someFilm(3), await someFilm(4)];
+    await catalogue.query("TRUNCATE content.genre_film_work");
+    for (const [i, id] of [first, second, first, second].entries()) {
+      await catalogue.query("UPDATE content.film_work SET title = $2 WHERE id = $1", [id, `burst ${i}`]);
+    }
+    await catalogue.query("TRUNCATE content.genre_film_work");
+    await catalogue.query("UPDATE content.film_work SET title = 'after the last truncate' WHERE id = $1", [first]);
+    const outcome = await syncOnce(target, { ETL_CHANGE_BATCH_SIZE: "2" });
+    expect(outcome.fullLoad).toBe(true);
+    expect(outcome.windows).toBe(1);
+    expect(outcome.written).toBe(200);
+    await expectIndexEqualsCatalogue(target);
+    expect((await syncOnce(target)).windows).toBe(0);
+  });
+
   it("a reload of the live index (after a TRUNCATE) keeps its refresh and replicas: readers keep fresh results", async () => {
     await catalogue.query("TRUNCATE content.person_film_work");
     const seen = new Set<string>();

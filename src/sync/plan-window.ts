@@ -1,6 +1,6 @@
 import type { SourceTable } from "../config.ts";
 import type { PrismaClient } from "../db/prisma.ts";
-import { readChangeLog, readCompletedTransactionsBound } from "../extract/change-log.ts";
+import { compareLogCursors, readChangeLog, readCompletedTransactionsBound } from "../extract/change-log.ts";
 import { MAX_UUID, readChangedRows } from "../extract/row-cursor.ts";
 import type { Cursors, SyncWindow } from "../state/sync-state.ts";
 
@@ -26,16 +26,7 @@ export async function planWindow(prisma: PrismaClient, cursors: Cursors | null, 
   const watermark = await watermarkOf(prisma, options.commitLagMs);
   const bound = options.changeLogInstalled ? await readCompletedTransactionsBound(prisma) : null;
 
-  if (cursors === null) {
-    const tables: Cursors["tables"] = {};
-    for (const table of options.tables) tables[table] = { modifiedMs: watermark.getTime() - 1, id: MAX_UUID };
-    return {
-      fullLoad: true,
-      touched: { genreIds: [], personIds: [], filmIds: [] },
-      next: { tables, log: bound === null ? null : { txid: bound, seq: "0" } },
-      more: false,
-    };
-  }
+  if (cursors === null) return fullLoadWindow(options, watermark, bound, null);
 
   const touched = { genreIds: new Set<string>(), personIds: new Set<string>(), filmIds: new Set<string>() };
   const next: Cursors = { tables: { ...cursors.tables }, log: null };
@@ -60,13 +51,28 @@ export async function planWindow(prisma: PrismaClient, cursors: Cursors | null, 
   }
 
   // A truncated table: what it held is gone without a trace per row, so this window loads everything.
-  if (reload) return { fullLoad: true, touched: { genreIds: [], personIds: [], filmIds: [] }, next, more };
+  // Loading everything also covers every change committed before it was planned: the cursors move to
+  // the plan's moment, so a burst of TRUNCATEs costs one reload, not one per batch of log entries.
+  if (reload) return fullLoadWindow(options, watermark, bound, cursors);
   return {
     fullLoad: false,
     touched: { genreIds: [...touched.genreIds], personIds: [...touched.personIds], filmIds: [...touched.filmIds] },
     next,
     more,
   };
+}
+
+/** A window that loads every film, after which the cursors stand at the moment it was planned (never behind `after`). */
+function fullLoadWindow(options: PlanOptions, watermark: Date, bound: string | null, after: Cursors | null): SyncWindow {
+  const tables: Cursors["tables"] = {};
+  for (const table of options.tables) {
+    const planned = { modifiedMs: watermark.getTime() - 1, id: MAX_UUID };
+    const saved = after?.tables[table];
+    tables[table] = saved && saved.modifiedMs > planned.modifiedMs ? saved : planned;
+  }
+  const caughtUp = bound === null ? null : { txid: bound, seq: "0" };
+  const log = after?.log && (caughtUp === null || compareLogCursors(after.log, caughtUp) > 0) ? after.log : caughtUp;
+  return { fullLoad: true, touched: { genreIds: [], personIds: [], filmIds: [] }, next: { tables, log }, more: false };
 }
 
 export function windowIsEmpty(window: SyncWindow): boolean {
