@@ -48,7 +48,7 @@ describe("reindex", () => {
     await reader;
     expect(result.code, result.stderr).toBe(0);
     expect(seen.length).toBeGreaterThan(5);
-    expect(Math.min(...seen)).toBe(1000);
+    expect(Math.min(...seen), JSON.stringify(seen)).toBe(1000);
     expect((await pool.query("SELECT 1 FROM content.etl_state WHERE name = $1", [abandoned])).rowCount).toBe(0);
     const newIndices = await concreteIndices(target.index);
     expect(newIndices).toHaveLength(1);
@@ -111,6 +111,32 @@ describe("reindex", () => {
     expect(result.stderr).toMatch(/removed its unfinished index/);
     expect((await concreteIndices(`${target.index}_*`)).sort()).toEqual(before);
     expect((await pool.query("SELECT name FROM content.etl_state WHERE name LIKE $1", [`${target.index}\\_%`])).rows).toEqual([]);
+  });
+
+  it("a reindex killed before its swap leaves an index the next reindex removes; status names the earlier indices kept", async () => {
+    const running = startCli(["reindex"], etlEnv(target, { ETL_BATCH_SIZE: "10", ETL_BULK_CONCURRENCY: "1" }));
+    await waitFor(
+      async () =>
+        (await pool.query("SELECT 1 FROM content.etl_state WHERE name LIKE $1 AND name LIKE '%:window'", [`${target.index}_%`]))
+          .rowCount === 1,
+    );
+    running.signal("SIGKILL");
+    await running.result;
+    const behind = await concreteIndices(target.index);
+    const leftover = (await concreteIndices(`${target.index}_*`)).filter((index) => !behind.includes(index));
+    expect(leftover.length).toBeGreaterThan(0);
+
+    const again = await runCli(["reindex"], etlEnv(target));
+    expect(again.code, again.stderr).toBe(0);
+    const killed = leftover.filter((index) => again.stderr.includes(index));
+    expect(killed).toHaveLength(1);
+    expect(await concreteIndices(killed[0]!)).toEqual([]);
+    await expectIndexEqualsCatalogue(target);
+
+    // The index behind the alias before this reindex is kept for rollback, and status says so.
+    const status = await runCli(["status"], etlEnv(target));
+    expect(status.stdout).toMatch(/WARNING +\d+ earlier ind(ex|ices) of .* no longer behind it/);
+    expect(status.stdout).toContain(behind[0]!);
   });
 
   it("queued for the lock, survives its waiting session being terminated, and finishes once the lock is free", async () => {

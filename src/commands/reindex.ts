@@ -34,12 +34,10 @@ export async function reindexCommand(app: App, control: SyncControl): Promise<Ex
   if (!lock) return ExitCode.ok;
   try {
     const fence = await guards.postgres(() => StateStore.claim(app.prisma, alias));
-    const abandoned = (await guards.postgres(() => StateStore.namespaces(app.prisma))).filter((ns) => isVersionedIndexOf(alias, ns));
-    const forgotten = await guards.postgres(() => StateStore.forget(app.prisma, abandoned));
-    if (forgotten > 0) log.info("reindex: forgot the state of an earlier reindex that did not finish", { rows: forgotten });
     const previous = await guards.elasticsearch((signal) => resolveIndex(es, alias, signal));
     // Moving a plain index behind an alias deletes it in the swap: never one that an alias (readers) points at.
     if (previous?.aliasesOfIndex?.length) throw new ConfigError([plainIndexProblem(alias, previous)]);
+    await cleanUpUnfinished(app, alias, previous);
     const index = versionedIndexName(alias);
     log.info("reindex: creating a new index", { index, alias, previous: previous?.indices ?? [] });
     // The full load below runs with refresh off and no replicas, and puts
@@ -139,6 +137,23 @@ async function discard(run: ReindexRun): Promise<void> {
   await app.guards.elasticsearch((signal) => deleteIndex(app.engine, index, signal)).catch(() => {});
   await app.guards.postgres(() => StateStore.forget(app.prisma, [index])).catch(() => {});
   app.log.warn("reindex stopped before the swap: removed its unfinished index; the alias still points at the old one", { removed: index });
+}
+
+/**
+ * A reindex killed before its swap (it could not clean up) leaves its state
+ * and its half-filled index: the state is how it is recognised, and neither
+ * is ever of use again. An index the alias points at is never touched.
+ */
+async function cleanUpUnfinished(app: App, alias: string, previous: IndexTarget | null): Promise<void> {
+  const { guards, log, engine } = app;
+  const abandoned = (await guards.postgres(() => StateStore.namespaces(app.prisma))).filter((ns) => isVersionedIndexOf(alias, ns));
+  const behind = new Set(previous?.indices ?? []);
+  const unfinished = abandoned.filter((index) => !behind.has(index));
+  for (const index of unfinished) await guards.elasticsearch((signal) => deleteIndex(engine, index, signal));
+  const forgotten = await guards.postgres(() => StateStore.forget(app.prisma, abandoned));
+  if (forgotten > 0 || unfinished.length > 0) {
+    log.info("reindex: removed what an earlier reindex that did not finish left", { rows: forgotten, indices: unfinished });
+  }
 }
 
 /**

@@ -11,6 +11,7 @@ import {
   type IndexTarget,
   plainIndexProblem,
   resolveIndex,
+  versionedIndices,
   type DefinitionCheck,
 } from "../load/index-admin.ts";
 import { StateStore } from "../state/state-store.ts";
@@ -46,6 +47,8 @@ export async function statusCommand(app: App, options: { json: boolean; print(li
   const films = await guards.postgres(() => prisma.filmWork.count());
   const { engine } = app;
   const target = await guards.elasticsearch((signal) => resolveIndex(engine, alias, signal));
+  const behind = new Set(target?.indices ?? []);
+  const notBehind = (await guards.elasticsearch((signal) => versionedIndices(engine, alias, signal))).filter((name) => !behind.has(name));
   const documents = target ? await guards.elasticsearch((signal) => countDocuments(engine, alias, signal)) : null;
   const identity = target ? await guards.elasticsearch((signal) => identifyIndex(engine, alias, signal)) : null;
   const definition = identity ? await guards.elasticsearch((signal) => checkDefinition(engine, alias, signal)) : null;
@@ -64,6 +67,7 @@ export async function statusCommand(app: App, options: { json: boolean; print(li
     identity,
     definition,
     plainIndex: target !== null && isPlainIndex(target) ? target : null,
+    notBehind,
     holders,
     idleIndices,
     retentionH: config.consumerRetentionH,
@@ -120,6 +124,8 @@ function statusWarnings(facts: {
   identity: { name: string; uuid: string } | null;
   /** The index itself, where the configured name is a concrete index and not an alias. */
   plainIndex: IndexTarget | null;
+  /** Indices reindex built for this alias that it no longer points at. */
+  notBehind: string[];
   holders: HoldingTransaction[];
   idleIndices: Array<{ namespace: string; idleH: number }>;
   retentionH: number;
@@ -127,6 +133,13 @@ function statusWarnings(facts: {
   const warnings: string[] = [];
   if (facts.plainIndex) warnings.push(plainIndexProblem(facts.alias, facts.plainIndex));
   if (facts.definition && !facts.definition.current) warnings.push(definitionWarning(facts.alias, facts.definition));
+  if (facts.notBehind.length > 0) {
+    const shown = facts.notBehind.slice(-5).join(", ");
+    warnings.push(
+      `${facts.notBehind.length} earlier ${facts.notBehind.length === 1 ? "index" : "indices"} of ${facts.alias} ${facts.notBehind.length === 1 ? "is" : "are"} no longer behind it (${shown}): ` +
+        "kept by reindex for rollback; delete those you no longer need",
+    );
+  }
   for (const holder of facts.holders) {
     const who = [holder.applicationName, holder.state].filter(Boolean).join(", ");
     const age = holder.ageS === null ? "for a while" : `for ${Math.round(holder.ageS)} s`;

@@ -68,6 +68,18 @@ export function isVersionedIndexOf(alias: string, name: string): boolean {
   return /^\d{8}t\d{9}z$/.test(suffix);
 }
 
+/** Every index named like one `reindex` builds for `alias`, whether or not the alias points at it. */
+export async function versionedIndices(engine: Engine, alias: string, signal?: AbortSignal): Promise<string[]> {
+  const { body } = await engine.request<Record<string, unknown>>(
+    { method: "GET", path: path(`${alias}_*`, "_alias"), querystring: { allow_no_indices: true, expand_wildcards: "open,closed" } },
+    needs("metadata", `${alias}_*`),
+    signal,
+  );
+  return Object.keys(body)
+    .filter((name) => isVersionedIndexOf(alias, name))
+    .sort();
+}
+
 /** The concrete index behind a name (an alias or an index), with the uuid that tells a recreated index apart. */
 export interface IndexIdentity {
   name: string;
