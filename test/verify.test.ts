@@ -107,17 +107,22 @@ describe("verify and sync facing odd answers", () => {
 
   it("a row that cannot become a document is reported as a difference, and the comparison goes on", async () => {
     const catalogue = new Catalogue(db.url);
-    const [nan, renamed] = (await catalogue.query<{ id: string }>("SELECT id FROM content.film_work ORDER BY id LIMIT 2")).map((r) => r.id);
+    const [nan, renamed, huge] = (await catalogue.query<{ id: string }>("SELECT id FROM content.film_work ORDER BY id LIMIT 3")).map(
+      (r) => r.id,
+    );
     // The NaN row comes first in id order: everything after it must still be compared.
     await catalogue.query("UPDATE content.film_work SET rating = 'NaN'::float8 WHERE id = $1", [nan]);
+    // Finite, but beyond the index's 32-bit float: the engine would refuse the document.
+    await catalogue.query("UPDATE content.film_work SET rating = 1e39 WHERE id = $1", [huge]);
     await catalogue.query("UPDATE content.film_work SET title = 'renamed, not synced' WHERE id = $1", [renamed]);
     await catalogue.close();
 
     const verify = await runCli(["verify"], etlEnv(target));
     expect(verify.code, verify.stderr).toBe(ExitCode.differs);
     expect(verify.stdout).toMatch(new RegExp(`unindexable ${nan}  rating NaN is not a finite number`));
+    expect(verify.stdout).toMatch(new RegExp(`unindexable ${huge}  rating 1e\\+39 is beyond what the index's float field holds`));
     expect(verify.stdout).toContain(`different  ${renamed}  title`);
-    expect(verify.stderr).toMatch(/"checked":60,"missing":0,"extra":0,"different":1,"unindexable":1/);
+    expect(verify.stderr).toMatch(/"checked":60,"missing":0,"extra":0,"different":1,"unindexable":2/);
   });
 
   it("verify with the index missing says so in one line and exits 5", async () => {
@@ -129,7 +134,7 @@ describe("verify and sync facing odd answers", () => {
 
   it("a write block is reported as what it is, not as rejected documents; the run after the block converges", async () => {
     const catalogue = new Catalogue(db.url);
-    await catalogue.query("UPDATE content.film_work SET rating = 5 WHERE rating = 'NaN'::float8");
+    await catalogue.query("UPDATE content.film_work SET rating = 5 WHERE rating = 'NaN'::float8 OR rating > 1e38");
     await catalogue.query(
       "UPDATE content.film_work SET title = 'while blocked', modified = now() WHERE id = (SELECT id FROM content.film_work ORDER BY id DESC LIMIT 1)",
     );

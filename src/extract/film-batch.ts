@@ -76,6 +76,9 @@ export async function readFilmBatch(
             || ' a bulk request may carry (ETL_BULK_MAX_BYTES): shorten them, or raise ETL_BULK_MAX_BYTES and the heap'
         WHEN fw.rating IN ('NaN'::float8, 'Infinity'::float8, '-Infinity'::float8)
           THEN 'rating ' || fw.rating::text || ' is not a finite number'
+        -- imdb_rating is a 32-bit float in the index: a larger double would be refused there.
+        WHEN abs(fw.rating) > 3.4028234663852886e38
+          THEN 'rating ' || fw.rating::text || ' is beyond what the index''s float field holds'
       END AS problem
     FROM page
     LEFT JOIN content.film_work fw ON fw.id = page.id
