@@ -71,6 +71,37 @@ describe("films with long descriptions", () => {
     expect(seen).toEqual(all);
   });
 
+  it("films heavy with people count too: a page of them is cut by the same budget", async () => {
+    const client = new pg.Client({ connectionString: db.url });
+    await client.connect();
+    try {
+      // Every person an actor of 30 films that have short descriptions.
+      await client.query(
+        `WITH films AS (
+           SELECT id FROM content.film_work WHERE octet_length(coalesce(description, '')) < 10000 ORDER BY id LIMIT 30
+         )
+         INSERT INTO content.person_film_work (id, film_work_id, person_id, role, created)
+         SELECT gen_random_uuid(), films.id, p.id, 'actor', now() FROM films CROSS JOIN content.person p
+         ON CONFLICT DO NOTHING`,
+      );
+      const heavy = (
+        await client.query<{ id: string }>(
+          `SELECT film_work_id::text AS id FROM content.person_film_work GROUP BY film_work_id HAVING count(*) > 500 ORDER BY 1`,
+        )
+      ).rows.map((r) => r.id);
+      expect(heavy).toHaveLength(30);
+      const limits: FilmBatchLimits = { films: 50, bytes: MiB, documentBytes: 10 * MiB };
+      const selection = { kind: "touched" as const, filmIds: heavy, genreIds: [], personIds: [] };
+      const { rows: page, more } = await readFilmBatch(prisma, selection, null, limits);
+      expect(more).toBe(true);
+      expect(page.length).toBeLessThan(heavy.length);
+      const bytes = page.map((row) => Buffer.byteLength(row.document ?? "")).reduce((a, b) => a + b, 0);
+      expect(bytes).toBeLessThan(2 * MiB);
+    } finally {
+      await client.end();
+    }
+  });
+
   it("a sync and verify under the process's own heap limit index them exactly", async () => {
     const sync = await runCli([], etlEnv(target), { timeoutMs: 180_000 });
     expect(sync.code, sync.stderr.slice(-2000)).toBe(ExitCode.ok);
@@ -90,6 +121,13 @@ describe("films with long descriptions", () => {
          WHERE id = (SELECT id FROM content.film_work ORDER BY id OFFSET 100 LIMIT 1) RETURNING id::text AS id`,
       )
     ).rows[0]!;
+    // Small in the catalogue, large as JSON: a control character takes six bytes there (\u0001).
+    const escaped = (
+      await client.query<{ id: string }>(
+        `UPDATE content.film_work SET description = repeat(chr(1), 400000), modified = now()
+         WHERE id = (SELECT id FROM content.film_work ORDER BY id OFFSET 120 LIMIT 1) RETURNING id::text AS id`,
+      )
+    ).rows[0]!.id;
     const other = (
       await client.query<{ id: string }>(
         `UPDATE content.film_work SET title = 'renamed beside the big one', modified = now()
@@ -103,11 +141,13 @@ describe("films with long descriptions", () => {
     expect(sync.code, sync.stderr.slice(-2000)).toBe(ExitCode.rejected);
     const rejected = JSON.stringify(logEntries(sync.stderr).filter((entry) => entry.level === "error"));
     expect(rejected).toContain(id);
+    expect(rejected).toContain(escaped);
     expect(rejected).toMatch(/ETL_BULK_MAX_BYTES/);
 
     const verify = await runCli(["verify"], env, { timeoutMs: 180_000 });
     expect(verify.code).toBe(ExitCode.differs);
     expect(verify.stdout).toContain(`unindexable ${id}`);
+    expect(verify.stdout).toMatch(new RegExp(`unindexable ${escaped}  the document is \\d+ bytes of JSON`));
     expect(verify.stdout).not.toContain(other);
   });
 });

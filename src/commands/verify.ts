@@ -3,12 +3,10 @@ import { ExitCode } from "../errors.ts";
 import { filmBatchLimits } from "../extract/film-batch.ts";
 import { isInStep, verifyIndex } from "../verify/verify-index.ts";
 
-const VERIFY_PAGE_FILMS = 1000;
-
 /** `movies-etl verify`: compare every document with the catalogue. */
 export async function verifyCommand(app: App, options: { json: boolean; print(line: string): void }): Promise<ExitCode> {
   const index = app.config.elasticsearch.index;
-  const report = await verifyIndex({ ...app, index, limits: filmBatchLimits(app.config, VERIFY_PAGE_FILMS) });
+  const report = await verifyIndex({ ...app, index, limits: filmBatchLimits(app.config) });
   if (options.json) {
     options.print(JSON.stringify({ index, inStep: isInStep(report), ...report }));
   } else {
