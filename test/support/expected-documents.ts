@@ -1,23 +1,9 @@
 import { PrismaPg } from "@prisma/adapter-pg";
 import { PrismaClient } from "../../src/generated/prisma/client.ts";
 
-/**
- * The documents the index should hold, computed independently of the ETL's
- * SQL aggregation: typed Prisma queries with relations, assembled in JS.
- */
-export interface MovieDocument {
-  id: string;
-  imdb_rating: number | null;
-  title: string;
-  description: string | null;
-  genres: string[];
-  directors_names: string[];
-  actors_names: string[];
-  writers_names: string[];
-  directors: Array<{ id: string; name: string }>;
-  actors: Array<{ id: string; name: string }>;
-  writers: Array<{ id: string; name: string }>;
-}
+import type { MovieDocument } from "../../src/movie-document.ts";
+
+export type { MovieDocument };
 
 /** Code point order, as Postgres's "C" collation sorts UTF-8 text. */
 export function byCodePoint(a: string, b: string): number {
