@@ -218,7 +218,10 @@ function printTable(results: SizeResult[]): void {
     ["CPU us/doc in full sync: postgres (bench db + shared background processes)", (r) => usPerDoc(r, "postgres").toFixed(1)],
     ["CPU us/doc in full sync: node (ETL)", (r) => usPerDoc(r, "node").toFixed(1)],
     ["CPU us/doc in full sync: java (engine)", (r) => usPerDoc(r, "java").toFixed(1)],
-    ["(postgres + ETL) / engine CPU per doc (target <= 0.25)", (r) => ((usPerDoc(r, "postgres") + usPerDoc(r, "node")) / usPerDoc(r, "java")).toFixed(3)],
+    [
+      "(postgres + ETL) / engine CPU per doc (target <= 0.25)",
+      (r) => ((usPerDoc(r, "postgres") + usPerDoc(r, "node")) / usPerDoc(r, "java")).toFixed(3),
+    ],
     ["CPU s in full sync: other processes of the machine", (r) => r.fullCpu.other.toFixed(1)],
     ["CPU s in engine ceiling: java / node", (r) => `${r.engineCpu.java.toFixed(1)} / ${r.engineCpu.node.toFixed(1)}`],
     [
