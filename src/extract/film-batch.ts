@@ -46,7 +46,7 @@ export interface FilmBatch {
  * pages film ids by keyset (no OFFSET) and cuts the page where the films' text
  * reaches the byte budget; the aggregation runs once per film of the page
  * through the join tables' film indexes and returns compact parts: the film's
- * columns, its genre names in order, and one JSON list of its
+ * columns, the JSON list of its genre names in order, and one JSON list of its
  * people with their roles, ordered once (instead of six ordered aggregates).
  * film-document.ts writes the document text from them, byte for byte what
  * json_build_object wrote when PostgreSQL built the whole document (see
@@ -67,7 +67,7 @@ export async function readFilmBatch(
       fw.title,
       fw.description,
       fw.rating::text AS rating,
-      genres.names AS genres,
+      genres.names::text AS genres,
       people.people::text AS people,
       CASE
         WHEN page.text_bytes > ${limits.documentBytes}
@@ -82,7 +82,7 @@ export async function readFilmBatch(
     FROM page
     LEFT JOIN content.film_work fw ON fw.id = page.id
     LEFT JOIN LATERAL (
-      SELECT array_agg(g.name ORDER BY g.name COLLATE "C", g.id) AS names
+      SELECT json_agg(g.name ORDER BY g.name COLLATE "C", g.id) AS names
       FROM content.genre_film_work gfw
       JOIN content.genre g ON g.id = gfw.genre_id
       WHERE gfw.film_work_id = page.id

@@ -36,8 +36,11 @@ export interface CompactFilmRow {
   description: string | null;
   /** `rating::text`: PostgreSQL's float8 output, which is also what its json writes. */
   rating: string | null;
-  /** Genre names, ordered by name COLLATE "C", id; null when none. */
-  genres: string[] | null;
+  /**
+   * Genre names as PostgreSQL's json_agg wrote them (`["a", "b"]`), ordered
+   * by name COLLATE "C", id: the document's list as it is; null when none.
+   */
+  genres: string | null;
   /**
    * The film's people as JSON text, `[[role, person id, name], ...]`, ordered
    * by name COLLATE "C", person id, role, so each role's subsequence is in
@@ -46,7 +49,7 @@ export interface CompactFilmRow {
   people: string | null;
 }
 
-/** A person of the film: role, person id, full name. */
+/** A person of the film: role, person id, full name as a JSON string (quoted, escaped). */
 export type FilmPerson = readonly [role: string, id: string, name: string];
 
 const quote = JSON.stringify;
@@ -60,10 +63,34 @@ function ratingJson(rating: string | null): string {
 /** The document text of a row, or null when the film is gone. */
 export function filmDocument(row: CompactFilmRow): string | null {
   if (!row.found) return null;
-  return documentText(row, row.people === null ? [] : (JSON.parse(row.people) as FilmPerson[]));
+  return documentText(row, row.people === null ? [] : escapedPeople(row.people));
 }
 
-/** The document text of an existing film, its people already split out. */
+/**
+ * One `["role", "id", "name"]` of PostgreSQL's json text (its json_agg and
+ * json_build_array write ", " between items), the strings left escaped.
+ */
+const PERSON = /\["((?:[^"\\]|\\.)*)", "([^"\\]*)", ("(?:[^"\\]|\\.)*")\](, |\]$)/y;
+
+/**
+ * The people of PostgreSQL's json text, their names still JSON strings as
+ * PostgreSQL escaped them (so the document needs no parse and no re-escape).
+ * Anything but that exact shape is an error, never a person silently lost.
+ */
+export function escapedPeople(json: string): FilmPerson[] {
+  const people: FilmPerson[] = [];
+  if (json === "[]") return people;
+  if (json[0] !== "[") throw new Error(`people list of unexpected shape: ${json.slice(0, 80)}`);
+  PERSON.lastIndex = 1;
+  for (;;) {
+    const match = PERSON.exec(json);
+    if (match === null) throw new Error(`people list of unexpected shape: ${json.slice(0, 80)}`);
+    people.push([match[1]!, match[2]!, match[3]!]);
+    if (match[4] === "]") return people;
+  }
+}
+
+/** The document text of an existing film, its people already split out (names as JSON strings). */
 export function documentText(row: Omit<CompactFilmRow, "found" | "people">, people: readonly FilmPerson[]): string {
   const directorsNames: string[] = [];
   const actorsNames: string[] = [];
@@ -71,8 +98,7 @@ export function documentText(row: Omit<CompactFilmRow, "found" | "people">, peop
   const directors: string[] = [];
   const actors: string[] = [];
   const writers: string[] = [];
-  for (const [role, id, fullName] of people) {
-    const name = quote(fullName);
+  for (const [role, id, name] of people) {
     const person = `{"id" : "${id}", "name" : ${name}}`;
     switch (role) {
       case "director":
@@ -90,11 +116,10 @@ export function documentText(row: Omit<CompactFilmRow, "found" | "people">, peop
       // any other role is not part of the document
     }
   }
-  const genres = (row.genres ?? []).map((name) => quote(name));
   return (
     `{"id" : "${row.id}", "imdb_rating" : ${ratingJson(row.rating)}, "title" : ${quote(row.title)}, ` +
     `"description" : ${row.description === null ? "null" : quote(row.description)}, ` +
-    `"genres" : ${list(genres)}, "directors_names" : ${list(directorsNames)}, "actors_names" : ${list(actorsNames)}, ` +
+    `"genres" : ${row.genres ?? "[]"}, "directors_names" : ${list(directorsNames)}, "actors_names" : ${list(actorsNames)}, ` +
     `"writers_names" : ${list(writersNames)}, "directors" : ${list(directors)}, "actors" : ${list(actors)}, ` +
     `"writers" : ${list(writers)}}`
   );

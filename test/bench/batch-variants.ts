@@ -65,18 +65,22 @@ const TODAY = `
     ORDER BY page.id`;
 
 const asIs = (row: Record<string, unknown>) => ({ document: row.document as string | null, problem: row.problem as string | null });
+/** Variants that return genres as text[]: the JSON list film-document.ts takes. */
+const genresJson = (row: Record<string, unknown>) =>
+  Array.isArray(row.genres) ? { ...row, genres: `[${(row.genres as string[]).map((g) => JSON.stringify(g)).join(", ")}]` } : row;
 /** Rows with three parallel arrays of the people. */
-const compact = (row: Record<string, unknown>) => {
+const compact = (input: Record<string, unknown>) => {
+  const row = genresJson(input);
   if (!row.found) return { document: null, problem: row.problem as string | null };
   const roles = (row.person_roles as string[] | null) ?? [];
   const ids = row.person_ids as string[];
   const names = row.person_names as string[];
-  const people: FilmPerson[] = roles.map((role, i) => [role, ids[i]!, names[i]!]);
+  const people: FilmPerson[] = roles.map((role, i) => [role, ids[i]!, JSON.stringify(names[i]!)]);
   return { document: documentText(row as unknown as CompactFilmRow, people), problem: row.problem as string | null };
 };
 /** Rows with the people as JSON text. */
 const compactJson = (row: Record<string, unknown>) => ({
-  document: filmDocument(row as unknown as CompactFilmRow),
+  document: filmDocument(genresJson(row) as unknown as CompactFilmRow),
   problem: row.problem as string | null,
 });
 
@@ -199,6 +203,42 @@ const VARIANTS: Variant[] = [
     select: `SELECT ${FILM_COLUMNS}, genres.genres, people.people::text AS people
     FROM page LEFT JOIN content.film_work fw ON fw.id = page.id
     ${GENRES_LATERAL}
+    LEFT JOIN LATERAL (
+      SELECT json_agg(json_build_array(pfw.role, p.id, p.full_name) ORDER BY p.full_name COLLATE "C", p.id, pfw.role) AS people
+      FROM content.person_film_work pfw JOIN content.person p ON p.id = pfw.person_id
+      WHERE pfw.film_work_id = page.id
+    ) people ON fw.id IS NOT NULL
+    ORDER BY page.id`,
+    toDocument: compactJson,
+  },
+  {
+    name: "compact json people LATERAL, genres grouped over the page (one hash of genre per page, not per film)",
+    jit: false,
+    select: `SELECT ${FILM_COLUMNS}, genres.genres, people.people::text AS people
+    FROM page LEFT JOIN content.film_work fw ON fw.id = page.id
+    LEFT JOIN (
+      SELECT gfw.film_work_id, array_agg(g.name ORDER BY g.name COLLATE "C", g.id) AS genres
+      FROM page JOIN content.genre_film_work gfw ON gfw.film_work_id = page.id JOIN content.genre g ON g.id = gfw.genre_id
+      GROUP BY gfw.film_work_id
+    ) genres ON genres.film_work_id = fw.id
+    LEFT JOIN LATERAL (
+      SELECT json_agg(json_build_array(pfw.role, p.id, p.full_name) ORDER BY p.full_name COLLATE "C", p.id, pfw.role) AS people
+      FROM content.person_film_work pfw JOIN content.person p ON p.id = pfw.person_id
+      WHERE pfw.film_work_id = page.id
+    ) people ON fw.id IS NOT NULL
+    ORDER BY page.id`,
+    toDocument: compactJson,
+  },
+  {
+    name: "adopted: compact json people (names kept escaped), genres json_agg text embedded as is",
+    jit: false,
+    select: `SELECT ${FILM_COLUMNS}, genres.names::text AS genres, people.people::text AS people
+    FROM page LEFT JOIN content.film_work fw ON fw.id = page.id
+    LEFT JOIN LATERAL (
+      SELECT json_agg(g.name ORDER BY g.name COLLATE "C", g.id) AS names
+      FROM content.genre_film_work gfw JOIN content.genre g ON g.id = gfw.genre_id
+      WHERE gfw.film_work_id = page.id
+    ) genres ON fw.id IS NOT NULL
     LEFT JOIN LATERAL (
       SELECT json_agg(json_build_array(pfw.role, p.id, p.full_name) ORDER BY p.full_name COLLATE "C", p.id, pfw.role) AS people
       FROM content.person_film_work pfw JOIN content.person p ON p.id = pfw.person_id

@@ -18,7 +18,11 @@ import pg from "pg";
 import { ROOT } from "./paths.ts";
 
 export type CpuGroup = "postgres" | "java" | "node" | "other";
-export type CpuSplit = Record<CpuGroup, number> & { wallS: number };
+export type CpuSplit = Record<CpuGroup, number> & {
+  wallS: number;
+  /** The postgres group's CPU seconds by process kind: backend_type, and application_name for client backends. */
+  postgresByKind: Record<string, number>;
+};
 
 export interface CpuTargets {
   /** The ETL's (or the bench's) node processes. */
@@ -93,16 +97,19 @@ export async function sampleCpu(targets: CpuTargets, intervalMs = 500): Promise<
   const client = new pg.Client({ connectionString: targets.databaseUrl, application_name: "movies-etl bench sampler" });
   await client.connect();
   const database = new URL(targets.databaseUrl).pathname.slice(1);
-  const postgresPids = new Set<number>();
+  /** pid -> kind, for every process of the postgres group seen. */
+  const postgresPids = new Map<number, string>();
   const refreshPostgres = async () => {
-    const { rows } = await client.query<{ pid: number }>(
-      `SELECT pid FROM pg_stat_activity WHERE (datname = $1 AND pid <> pg_backend_pid()) OR (datname IS NULL AND backend_type <> 'client backend')`,
+    const { rows } = await client.query<{ pid: number; kind: string }>(
+      `SELECT pid, CASE WHEN backend_type = 'client backend' THEN 'client backend: ' || application_name ELSE backend_type END AS kind
+       FROM pg_stat_activity
+       WHERE (datname = $1 AND pid <> pg_backend_pid()) OR (datname IS NULL AND backend_type <> 'client backend')`,
       [database],
     );
-    for (const { pid } of rows) {
-      postgresPids.add(pid);
+    for (const { pid, kind } of rows) {
+      if (!postgresPids.has(pid)) postgresPids.set(pid, kind);
       const ppid = readStat(pid)?.ppid;
-      if (ppid !== undefined && readStat(ppid)?.comm.startsWith("postgres")) postgresPids.add(ppid); // the postmaster
+      if (ppid !== undefined && readStat(ppid)?.comm.startsWith("postgres")) postgresPids.set(ppid, "postmaster");
     }
   };
   const groupOf = (pid: number): CpuGroup => {
@@ -139,8 +146,16 @@ export async function sampleCpu(targets: CpuTargets, intervalMs = 500): Promise<
       await polling;
       await poll();
       await client.end();
-      const split: CpuSplit = { postgres: 0, java: 0, node: 0, other: 0, wallS: (performance.now() - started) / 1000 };
-      for (const [pid, ticks] of last) split[groupOf(pid)] += Math.max(0, ticks - (first.get(pid) ?? 0)) / TICKS_PER_S;
+      const split: CpuSplit = { postgres: 0, java: 0, node: 0, other: 0, wallS: (performance.now() - started) / 1000, postgresByKind: {} };
+      for (const [pid, ticks] of last) {
+        const seconds = Math.max(0, ticks - (first.get(pid) ?? 0)) / TICKS_PER_S;
+        const group = groupOf(pid);
+        split[group] += seconds;
+        if (group === "postgres" && seconds > 0) {
+          const kind = postgresPids.get(pid)!;
+          split.postgresByKind[kind] = (split.postgresByKind[kind] ?? 0) + seconds;
+        }
+      }
       return split;
     },
   };

@@ -125,6 +125,8 @@ async function benchSize(films: number, ctx: Context, nearRealTimePhase: boolean
   log(
     `${films}: full sync ${full.written} docs in ${full.wallS.toFixed(1)} s (cycle ${full.cycleS} s), peak RSS ${full.peakRssMb.toFixed(0)} MB`,
   );
+  const byKind = Object.entries(fullCpu.postgresByKind).sort((a, b) => b[1] - a[1]);
+  log(`${films}: full sync, postgres CPU s by process: ${byKind.map(([kind, s]) => `${kind} ${s.toFixed(2)}`).join(", ")}`);
 
   // Let the engine finish the full load's refresh and flush first: the
   // incremental cycle is timed on its own, three rounds, the median kept.

@@ -1,11 +1,14 @@
 import { describe, expect, it } from "vitest";
-import { type CompactFilmRow, DOCUMENT_FIELDS, type DocumentField, filmDocument } from "../../src/extract/film-document.ts";
+import { type CompactFilmRow, DOCUMENT_FIELDS, type DocumentField, escapedPeople, filmDocument } from "../../src/extract/film-document.ts";
 import type { MovieDocument } from "../support/expected-documents.ts";
 
 // The document's fields are exactly the oracle's, both ways (compile time).
 type Missing = Exclude<keyof MovieDocument, DocumentField>;
 type Unknown = Exclude<DocumentField, keyof MovieDocument>;
 const noneMissing: [Missing, Unknown] extends [never, never] ? true : false = true;
+
+/** A people list as PostgreSQL's json_agg(json_build_array(...))::text writes it. */
+const pgJson = (people: string[][]) => `[${people.map((p) => `[${p.map((s) => JSON.stringify(s)).join(", ")}]`).join(", ")}]`;
 
 const row = (over: Partial<CompactFilmRow> = {}): CompactFilmRow => ({
   id: "00000000-0000-4000-8000-000000000001",
@@ -44,8 +47,8 @@ describe("film document text", () => {
         rating: "8",
         title: 'a "q" \\ \b\f\n\r\t\u0001\u001f\u007f \u2028 שלום 😀',
         description: "d",
-        genres: ["Drama", "Action"],
-        people: JSON.stringify([
+        genres: `["Drama", "Action"]`,
+        people: pgJson([
           ["actor", "id-b", "B"],
           ["director", "id-a", "A"],
           ["actor", "id-a", "A"],
@@ -64,7 +67,7 @@ describe("film document text", () => {
   });
 
   it("keeps PostgreSQL's order (no sorting of its own) and its float8 text", () => {
-    const people = JSON.stringify([
+    const people = pgJson([
       ["actor", "1", "\uffff"],
       ["actor", "2", "😀"],
     ]);
@@ -72,6 +75,22 @@ describe("film document text", () => {
     expect(document.actors_names).toEqual(["\uffff", "😀"]);
     expect(filmDocument(row({ rating: "1e+15" }))).toContain('"imdb_rating" : 1e+15,');
     expect(filmDocument(row({ rating: "-0" }))).toContain('"imdb_rating" : -0,');
+  });
+
+  it("takes the people's names as PostgreSQL escaped them, and refuses a list of any other shape", () => {
+    const names = ['a "q", ["x", "y"] \\', "\n\u0001", "], [", "😀"];
+    const json = pgJson(names.map((name, i) => ["actor", `id-${i}`, name]));
+    expect(escapedPeople(json)).toEqual(names.map((name, i) => ["actor", `id-${i}`, JSON.stringify(name)]));
+    expect(escapedPeople("[]")).toEqual([]);
+    for (const bad of [
+      '[["actor","1","A"]]',
+      '[["actor", "1", "A"] ["actor", "2", "B"]]',
+      '[["actor", "1", "A"], ',
+      '{"a" : 1}',
+      '[["actor", "1", 2]]',
+    ]) {
+      expect(() => escapedPeople(bad), bad).toThrow(/unexpected shape/);
+    }
   });
 
   it("quotes the ratings JSON has no number for, as PostgreSQL's json did; a gone film has no document", () => {
