@@ -1,7 +1,6 @@
 import type { Config } from "../config.ts";
 import type { PrismaClient } from "../db/prisma.ts";
 import { Prisma } from "../generated/prisma/client.ts";
-import { type CompactFilmRow, filmDocument } from "./film-document.ts";
 
 /** Which films a batch is drawn from. */
 export type FilmSelection = { kind: "all" } | { kind: "touched"; genreIds: string[]; personIds: string[]; filmIds: string[] };
@@ -41,16 +40,11 @@ export interface FilmBatch {
 }
 
 /**
- * The next films of the selection after `afterId`, each with its genres and
- * people, in one query, turned into the index's documents. The sub-select
- * pages film ids by keyset (no OFFSET) and cuts the page where the films' text
- * reaches the byte budget; the aggregation runs once per film of the page
- * through the join tables' film indexes and returns compact parts: the film's
- * columns, the JSON list of its genre names in order, and one JSON list of its
- * people with their roles, ordered once (instead of six ordered aggregates).
- * film-document.ts writes the document text from them, byte for byte what
- * json_build_object wrote when PostgreSQL built the whole document (see
- * test/bench/README.md, issue 11). Every order comes from PostgreSQL.
+ * The next films of the selection after `afterId`, each aggregated with its
+ * genres and people into the index's document shape, in one query. The
+ * sub-select pages film ids by keyset (no OFFSET) and cuts the page where the
+ * films' text reaches the byte budget; the aggregation runs once per film of
+ * the page through the join tables' film indexes.
  */
 export async function readFilmBatch(
   prisma: PrismaClient,
@@ -58,17 +52,24 @@ export async function readFilmBatch(
   afterId: string | null,
   limits: FilmBatchLimits,
 ): Promise<FilmBatch> {
-  const rows = await prisma.$queryRaw<Array<FilmBatchQueryRow & { pageRows: number }>>`
+  const rows = await prisma.$queryRaw<Array<FilmBatchRow & { pageRows: number }>>`
     WITH ${budgetedPage(selection, afterId, limits)}
     SELECT
       page.id::text AS id,
       page.page_rows::int AS "pageRows",
-      fw.id IS NOT NULL AND page.text_bytes <= ${limits.documentBytes} AS found,
-      fw.title,
-      fw.description,
-      fw.rating::text AS rating,
-      genres.names::text AS genres,
-      people.people::text AS people,
+      CASE WHEN fw.id IS NULL OR page.text_bytes > ${limits.documentBytes} THEN NULL ELSE json_build_object(
+        'id', fw.id,
+        'imdb_rating', fw.rating,
+        'title', fw.title,
+        'description', fw.description,
+        'genres', COALESCE(genres.names, '[]'::json),
+        'directors_names', COALESCE(people.directors_names, '[]'::json),
+        'actors_names', COALESCE(people.actors_names, '[]'::json),
+        'writers_names', COALESCE(people.writers_names, '[]'::json),
+        'directors', COALESCE(people.directors, '[]'::json),
+        'actors', COALESCE(people.actors, '[]'::json),
+        'writers', COALESCE(people.writers, '[]'::json)
+      )::text END AS document,
       CASE
         WHEN page.text_bytes > ${limits.documentBytes}
           THEN 'title and description are ' || page.text_bytes || ' bytes, over the ' || ${limits.documentBytes}::int
@@ -88,7 +89,16 @@ export async function readFilmBatch(
       WHERE gfw.film_work_id = page.id
     ) genres ON fw.id IS NOT NULL
     LEFT JOIN LATERAL (
-      SELECT json_agg(json_build_array(pfw.role, p.id, p.full_name) ORDER BY p.full_name COLLATE "C", p.id, pfw.role) AS people
+      SELECT
+        json_agg(p.full_name ORDER BY p.full_name COLLATE "C", p.id) FILTER (WHERE pfw.role = 'director') AS directors_names,
+        json_agg(p.full_name ORDER BY p.full_name COLLATE "C", p.id) FILTER (WHERE pfw.role = 'actor') AS actors_names,
+        json_agg(p.full_name ORDER BY p.full_name COLLATE "C", p.id) FILTER (WHERE pfw.role = 'writer') AS writers_names,
+        json_agg(json_build_object('id', p.id, 'name', p.full_name) ORDER BY p.full_name COLLATE "C", p.id)
+          FILTER (WHERE pfw.role = 'director') AS directors,
+        json_agg(json_build_object('id', p.id, 'name', p.full_name) ORDER BY p.full_name COLLATE "C", p.id)
+          FILTER (WHERE pfw.role = 'actor') AS actors,
+        json_agg(json_build_object('id', p.id, 'name', p.full_name) ORDER BY p.full_name COLLATE "C", p.id)
+          FILTER (WHERE pfw.role = 'writer') AS writers
       FROM content.person_film_work pfw
       JOIN content.person p ON p.id = pfw.person_id
       WHERE pfw.film_work_id = page.id
@@ -96,26 +106,9 @@ export async function readFilmBatch(
     ORDER BY page.id`;
   const pageRows = rows[0]?.pageRows ?? 0;
   return {
-    rows: rows.map(toBatchRow),
+    rows: rows.map(({ pageRows: _, ...row }) => row),
     more: rows.length < pageRows || pageRows === limits.films,
   };
-}
-
-/** A row as the query returns it: the film's parts, which film-document.ts assembles. */
-type FilmBatchQueryRow = CompactFilmRow & Omit<FilmBatchRow, "document">;
-
-function toBatchRow(row: FilmBatchQueryRow & { pageRows: number }): FilmBatchRow {
-  const {
-    pageRows: _pageRows,
-    found: _found,
-    title: _title,
-    description: _description,
-    rating: _rating,
-    genres: _genres,
-    people: _people,
-    ...rest
-  } = row;
-  return { ...rest, document: filmDocument(row) };
 }
 
 /**

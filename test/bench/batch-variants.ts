@@ -15,7 +15,7 @@ import { parseArgs } from "node:util";
 import { PrismaPg } from "@prisma/adapter-pg";
 import { withDatabaseName } from "../../scripts/db-url.ts";
 import { DEFAULT_DATABASE_URL } from "../../src/config.ts";
-import { type CompactFilmRow, documentText, type FilmPerson, filmDocument } from "../../src/extract/film-document.ts";
+import { type CompactFilmRow, documentText, type FilmPerson, filmDocument } from "./film-document.ts";
 import { Prisma, PrismaClient } from "../../src/generated/prisma/client.ts";
 
 interface Variant {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { type CompactFilmRow, DOCUMENT_FIELDS, type DocumentField, escapedPeople, filmDocument } from "../../src/extract/film-document.ts";
+import { type CompactFilmRow, DOCUMENT_FIELDS, type DocumentField, escapedPeople, filmDocument } from "../bench/film-document.ts";
 import type { MovieDocument } from "../support/expected-documents.ts";
 
 // The document's fields are exactly the oracle's, both ways (compile time).
