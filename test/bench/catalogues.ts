@@ -1,4 +1,5 @@
-// Bench catalogues: one database per size (movies_bench_<films>), migrated with
+// Bench catalogues: one database per size (<prefix><films>, the prefix from
+// BENCH_DATABASE_PREFIX, default movies_bench_), migrated with
 // scripts/migrate.ts and seeded once. A marker row in bench.catalogue records
 // the size and seed, so later runs reuse the database instead of reseeding.
 import { execFileSync } from "node:child_process";
@@ -9,8 +10,15 @@ import { ROOT } from "./paths.ts";
 
 export const BENCH_SEED = 1;
 
+/** Several checkouts can bench on one server, each with its own databases. */
+export function benchDatabaseName(films: number): string {
+  const prefix = process.env.BENCH_DATABASE_PREFIX || "movies_bench_";
+  if (!/^[a-z_][a-z0-9_]*$/.test(prefix)) throw new Error(`BENCH_DATABASE_PREFIX must be a lower-case SQL identifier, not ${prefix}`);
+  return `${prefix}${films}`;
+}
+
 export function benchDatabaseUrl(baseUrl: string, films: number): string {
-  return withDatabaseName(baseUrl, `movies_bench_${films}`);
+  return withDatabaseName(baseUrl, benchDatabaseName(films));
 }
 
 /** Creates, migrates and seeds the catalogue unless a matching one is there; returns its URL. */
@@ -22,10 +30,10 @@ export async function ensureCatalogue(baseUrl: string, films: number, log: (line
     stdio: ["ignore", "ignore", "inherit"],
   });
   if (await markerMatches(databaseUrl, films)) {
-    log(`catalogue of ${films} films: reusing movies_bench_${films}`);
+    log(`catalogue of ${films} films: reusing ${benchDatabaseName(films)}`);
     return databaseUrl;
   }
-  log(`catalogue of ${films} films: seeding movies_bench_${films} (seed ${BENCH_SEED})`);
+  log(`catalogue of ${films} films: seeding ${benchDatabaseName(films)} (seed ${BENCH_SEED})`);
   const result = await seedCatalogue({ databaseUrl, films, seed: BENCH_SEED, reset: true, log: (line) => log(`  seed ${line}`) });
   await writeMarker(databaseUrl, films);
   log(`catalogue of ${films} films: seeded in ${result.seconds} s`);

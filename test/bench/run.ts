@@ -10,7 +10,7 @@ import { DEFAULT_DATABASE_URL, loadConfig } from "../../src/config.ts";
 import { filmBatchLimits, type FilmBatchLimits } from "../../src/extract/film-batch.ts";
 import { applyRandomChanges } from "./changes.ts";
 import { ensureCatalogue } from "./catalogues.ts";
-import { sampleCpu, type CpuSplit } from "./cpu-split.ts";
+import { enginePid, sampleCpu, type CpuSplit } from "./cpu-split.ts";
 import { measureEngineCeiling, type EngineCeiling } from "./engine-ceiling.ts";
 import { runEtl, type EtlRun } from "./etl-process.ts";
 import { WORK_DIR } from "./paths.ts";
@@ -87,6 +87,9 @@ async function main(): Promise<void> {
     watch_peak_rss_mb: round(l.nearRealTime!.peakRssMb, 1),
     write_tps_notify_on: round(l.notifyCost!.onTps),
     write_tps_notify_off: round(l.notifyCost!.offTps),
+    pg_cpu_us_per_doc: round(usPerDoc(l, "postgres"), 1),
+    etl_cpu_us_per_doc: round(usPerDoc(l, "node"), 1),
+    engine_cpu_us_per_doc: round(usPerDoc(l, "java"), 1),
   };
   console.log(JSON.stringify(summary));
 }
@@ -114,12 +117,16 @@ async function benchSize(films: number, ctx: Context, nearRealTimePhase: boolean
   await freshStart(ctx.es, databaseUrl, alias);
   log(`${films}: full sync`);
   const etlPids = new Set<number>();
-  const cpu = sampleCpu(etlPids);
+  const engine = enginePid(ctx.esUrl);
+  if (engine === null) log(`no engine process found for ${ctx.esUrl}: its CPU is not counted`);
+  const cpu = await sampleCpu({ nodePids: etlPids, enginePid: engine, databaseUrl });
   const full = await runEtl(env, (pid) => etlPids.add(pid));
-  const fullCpu = cpu.stop();
+  const fullCpu = await cpu.stop();
   log(
     `${films}: full sync ${full.written} docs in ${full.wallS.toFixed(1)} s (cycle ${full.cycleS} s), peak RSS ${full.peakRssMb.toFixed(0)} MB`,
   );
+  const byKind = Object.entries(fullCpu.postgresByKind).sort((a, b) => b[1] - a[1]);
+  log(`${films}: full sync, postgres CPU s by process: ${byKind.map(([kind, s]) => `${kind} ${s.toFixed(2)}`).join(", ")}`);
 
   // Let the engine finish the full load's refresh and flush first: the
   // incremental cycle is timed on its own, three rounds, the median kept.
@@ -151,14 +158,14 @@ async function benchSize(films: number, ctx: Context, nearRealTimePhase: boolean
   const ndjson = path.join(WORK_DIR, `films-${films}.ndjson`);
   const sql = await measureSqlCeiling(databaseUrl, ctx.batchLimits, ndjson);
   log(`${films}: SQL ceiling ${sql.docs} docs in ${sql.queryS.toFixed(1)} s, ${(sql.bytes / 1048576).toFixed(0)} MiB of bulk body`);
-  const ceilingCpu = sampleCpu(new Set([process.pid]));
-  const engine = await measureEngineCeiling(ctx.es, `bench_ceiling_${films}`, ndjson, ctx.ceiling);
-  const engineCpu = ceilingCpu.stop();
-  log(`${films}: engine ceiling ${engine.docs} docs in ${engine.loadS.toFixed(1)} s`);
+  const ceilingCpu = await sampleCpu({ nodePids: new Set([process.pid]), enginePid: engine, databaseUrl });
+  const ceilingRun = await measureEngineCeiling(ctx.es, `bench_ceiling_${films}`, ndjson, ctx.ceiling);
+  const engineCpu = await ceilingCpu.stop();
+  log(`${films}: engine ceiling ${ceilingRun.docs} docs in ${ceilingRun.loadS.toFixed(1)} s`);
   await ctx.es.indices.delete({ index: `bench_ceiling_${films}`, ignore_unavailable: true });
   rmSync(ndjson, { force: true });
   const incrementalPeakRssMb = Math.max(...rounds.map((r) => r.peakRssMb));
-  return { films, full, fullCpu, incremental, incrementalPeakRssMb, sql, engine, engineCpu, nearRealTime, notifyCost };
+  return { films, full, fullCpu, incremental, incrementalPeakRssMb, sql, engine: ceilingRun, engineCpu, nearRealTime, notifyCost };
 }
 
 /** ETL_* variables and NODE_OPTIONS of the bench's environment reach the ETL, for tuning runs. */
@@ -210,6 +217,14 @@ function printTable(results: SizeResult[]): void {
     ["CPU s in full sync: postgres", (r) => r.fullCpu.postgres.toFixed(1)],
     ["CPU s in full sync: java (engine)", (r) => r.fullCpu.java.toFixed(1)],
     ["CPU s in full sync: node (ETL)", (r) => r.fullCpu.node.toFixed(1)],
+    ["CPU us/doc in full sync: postgres (bench db + shared background processes)", (r) => usPerDoc(r, "postgres").toFixed(1)],
+    ["CPU us/doc in full sync: node (ETL)", (r) => usPerDoc(r, "node").toFixed(1)],
+    ["CPU us/doc in full sync: java (engine)", (r) => usPerDoc(r, "java").toFixed(1)],
+    [
+      "(postgres + ETL) / engine CPU per doc (target <= 0.25)",
+      (r) => ((usPerDoc(r, "postgres") + usPerDoc(r, "node")) / usPerDoc(r, "java")).toFixed(3),
+    ],
+    ["CPU s in full sync: other processes of the machine", (r) => r.fullCpu.other.toFixed(1)],
     ["CPU s in engine ceiling: java / node", (r) => `${r.engineCpu.java.toFixed(1)} / ${r.engineCpu.node.toFixed(1)}`],
     [
       "near-real-time p50 / p99 / max, s",
@@ -226,6 +241,8 @@ function printTable(results: SizeResult[]): void {
   for (const row of table) console.log(row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join("  "));
 }
 
+/** CPU microseconds of a group in the full sync per document written. */
+const usPerDoc = (r: SizeResult, group: "postgres" | "node" | "java") => (r.fullCpu[group] * 1e6) / r.full.written;
 const fmt = (n: number) => Math.round(n).toLocaleString("en");
 const round = (n: number, digits = 0) => Math.round(n * 10 ** digits) / 10 ** digits;
 
