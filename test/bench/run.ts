@@ -9,6 +9,7 @@ import pg from "pg";
 import { DEFAULT_DATABASE_URL, loadConfig } from "../../src/config.ts";
 import { filmBatchLimits, type FilmBatchLimits } from "../../src/extract/film-batch.ts";
 import { applyRandomChanges } from "./changes.ts";
+import { deleteAliasIndices, freshStart } from "./fresh-start.ts";
 import { ensureCatalogue } from "./catalogues.ts";
 import { enginePid, sampleCpu, type CpuSplit } from "./cpu-split.ts";
 import { measureEngineCeiling, type EngineCeiling } from "./engine-ceiling.ts";
@@ -172,24 +173,6 @@ async function benchSize(films: number, ctx: Context, nearRealTimePhase: boolean
 function etlOverrides(): Record<string, string> {
   const passed = (name: string) => name.startsWith("ETL_") || name === "NODE_OPTIONS";
   return Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => passed(e[0]) && e[1] !== undefined));
-}
-
-/** No index behind the alias, no sync state, no pending change log: the next run is a full load. */
-async function freshStart(es: Client, databaseUrl: string, alias: string): Promise<void> {
-  await deleteAliasIndices(es, alias);
-  const client = new pg.Client({ connectionString: databaseUrl });
-  await client.connect();
-  try {
-    await client.query(`DELETE FROM content.etl_state WHERE name LIKE $1`, [`${alias}:%`]);
-    await client.query(`TRUNCATE content.etl_change`);
-  } finally {
-    await client.end();
-  }
-}
-
-async function deleteAliasIndices(es: Client, alias: string): Promise<void> {
-  const indices = Object.keys(await es.indices.getAlias({ name: alias }).catch(() => ({})));
-  for (const index of indices) await es.indices.delete({ index });
 }
 
 async function checkCount(es: Client, databaseUrl: string, alias: string): Promise<void> {
