@@ -17,20 +17,18 @@ export interface FilmBatchLimits {
   /** At most this many films. */
   films: number;
   /**
-   * Stop adding films once their text reaches this many bytes (the first film
-   * always comes), so a page of long descriptions cannot exhaust the heap.
+   * Stop adding films once their weight (text and people, see TEXT_BYTES)
+   * reaches this many bytes (the first film always comes), so a page of long
+   * descriptions or huge casts cannot exhaust the heap.
    */
   bytes: number;
-  /** A film whose text is larger than this comes back as a problem, without its document. */
+  /** A film whose weight, or whose document as JSON, is larger than this comes back as a problem, without its document. */
   documentBytes: number;
 }
 
-/** A sync's batch limits from its configuration; `films` overrides the batch size (verify reads larger pages). */
-export function filmBatchLimits(
-  config: Pick<Config, "batchSize" | "batchMaxBytes" | "bulkMaxBytes">,
-  films = config.batchSize,
-): FilmBatchLimits {
-  return { films, bytes: config.batchMaxBytes, documentBytes: config.bulkMaxBytes };
+/** The batch limits of a configuration (sync, reindex and verify alike). */
+export function filmBatchLimits(config: Pick<Config, "batchSize" | "batchMaxBytes" | "bulkMaxBytes">): FilmBatchLimits {
+  return { films: config.batchSize, bytes: config.batchMaxBytes, documentBytes: config.bulkMaxBytes };
 }
 
 export interface FilmBatch {
@@ -43,7 +41,7 @@ export interface FilmBatch {
  * The next films of the selection after `afterId`, each aggregated with its
  * genres and people into the index's document shape, in one query. The
  * sub-select pages film ids by keyset (no OFFSET) and cuts the page where the
- * films' text reaches the byte budget; the aggregation runs once per film of
+ * films' weight reaches the byte budget; the aggregation runs once per film of
  * the page through the join tables' film indexes.
  */
 export async function readFilmBatch(
