@@ -2,7 +2,18 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { definitionHash } from "../src/load/index-admin.ts";
 import { Catalogue } from "./support/catalogue.ts";
 import { createTestDatabase, type TestDatabase } from "./support/database.ts";
-import { concreteIndices, dropIndices, engineMode, engineRequest, mappingMeta, putMappingMeta, uniqueIndexName } from "./support/engine.ts";
+import {
+  concreteIndices,
+  countDocuments,
+  dropIndices,
+  ELASTICSEARCH_URL,
+  engineMode,
+  engineRequest,
+  mappingMeta,
+  putMappingMeta,
+  putSettings,
+  uniqueIndexName,
+} from "./support/engine.ts";
 import { etlEnv, expectIndexEqualsCatalogue, logEntries, runCli, type EtlTarget } from "./support/etl.ts";
 
 /**
@@ -65,13 +76,26 @@ describe("the ETL on this engine", () => {
   it("a full load keeps the keys an operator put in _meta, and puts the settings back", async () => {
     const name = await index();
     await putMappingMeta(name, { ...(await mappingMeta(name)), owner: "search-team" });
-    // No state: the next run loads the index in full (bulk-load settings on, then restored).
+    await putSettings(name, { refresh_interval: "30s" });
+    // An empty index and no state: the next run loads it in full (bulk-load settings on, then restored;
+    // an index that already holds documents keeps its own settings, readers use it).
+    const { body: hits } = await engineRequest("POST", `/${name}/_search`, { size: 1000, _source: false });
+    const deletes = hits.hits.hits.map((hit: { _id: string }) => `{"delete":{"_id":${JSON.stringify(hit._id)}}}\n`).join("");
+    await fetch(`${ELASTICSEARCH_URL}/${name}/_bulk?refresh=true`, {
+      method: "POST",
+      headers: { "content-type": "application/x-ndjson" },
+      body: deletes,
+    });
+    expect(await countDocuments(name)).toBe(0);
     await catalogue.query("DELETE FROM content.etl_state");
     const full = await runCli([], etlEnv(target));
     expect(full.code, full.stderr).toBe(0);
     expect(full.stderr).toMatch(/"written":80/);
     expect(await mappingMeta(name)).toEqual({ owner: "search-team", movies_etl_definition: definitionHash() });
-    expect(await refreshInterval(name)).toBe("1s");
+    expect(await refreshInterval(name)).toBe("30s");
+    // Loaded with refresh off, and still searchable when the run ends, not 30 s later at the index's next refresh.
+    expect(await countDocuments(name)).toBe(80);
+    await putSettings(name, { refresh_interval: "1s" });
   });
 
   it("a saved-settings marker the engine refuses to restore is reported and dropped: it never wedges a run", async () => {

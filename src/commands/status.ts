@@ -67,7 +67,6 @@ export async function statusCommand(app: App, options: { json: boolean; print(li
     identity,
     definition,
     plainIndex: target !== null && isPlainIndex(target) ? target : null,
-    notBehind,
     holders,
     idleIndices,
     retentionH: config.consumerRetentionH,
@@ -77,6 +76,8 @@ export async function statusCommand(app: App, options: { json: boolean; print(li
     engine: engine.info,
     index: alias,
     indices: target?.indices ?? [],
+    /** Indices reindex built for this alias that it no longer points at: kept for rollback. */
+    earlierIndices: notBehind,
     documents,
     films,
     synced: state.cursors !== null,
@@ -93,6 +94,9 @@ export async function statusCommand(app: App, options: { json: boolean; print(li
   }
   options.print(`engine      ${engine.info.distribution} ${engine.info.version}${engine.info.serverless ? " (serverless)" : ""}`);
   options.print(`index       ${alias} -> ${status.indices.join(", ") || "(missing)"}  documents: ${documents ?? "-"}`);
+  if (notBehind.length > 0) {
+    options.print(`earlier     ${notBehind.join(", ")}  (no longer behind ${alias}, kept for rollback: delete those you no longer need)`);
+  }
   options.print(`catalogue   films: ${films}`);
   options.print(
     `state       ${status.synced ? `synced before; lag ${formatLag(backlog.lagSeconds)}` : "never synced (next run is a full load)"}`,
@@ -124,8 +128,6 @@ function statusWarnings(facts: {
   identity: { name: string; uuid: string } | null;
   /** The index itself, where the configured name is a concrete index and not an alias. */
   plainIndex: IndexTarget | null;
-  /** Indices reindex built for this alias that it no longer points at. */
-  notBehind: string[];
   holders: HoldingTransaction[];
   idleIndices: Array<{ namespace: string; idleH: number }>;
   retentionH: number;
@@ -133,13 +135,6 @@ function statusWarnings(facts: {
   const warnings: string[] = [];
   if (facts.plainIndex) warnings.push(plainIndexProblem(facts.alias, facts.plainIndex));
   if (facts.definition && !facts.definition.current) warnings.push(definitionWarning(facts.alias, facts.definition));
-  if (facts.notBehind.length > 0) {
-    const shown = facts.notBehind.slice(-5).join(", ");
-    warnings.push(
-      `${facts.notBehind.length} earlier ${facts.notBehind.length === 1 ? "index" : "indices"} of ${facts.alias} ${facts.notBehind.length === 1 ? "is" : "are"} no longer behind it (${shown}): ` +
-        "kept by reindex for rollback; delete those you no longer need",
-    );
-  }
   for (const holder of facts.holders) {
     const who = [holder.applicationName, holder.state].filter(Boolean).join(", ");
     const age = holder.ageS === null ? "for a while" : `for ${Math.round(holder.ageS)} s`;
