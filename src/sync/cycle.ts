@@ -10,7 +10,7 @@ import type { SyncWindow } from "../state/sync-state.ts";
 import { planWindow, windowIsEmpty } from "./plan-window.ts";
 import { beginBulkLoad, endBulkLoad } from "../load/bulk-load-settings.ts";
 import { isIndexNotFound, type Engine } from "../load/engine.ts";
-import { checkDefinition, countDocuments, definitionWarning, identifyIndex } from "../load/index-admin.ts";
+import { checkDefinition, countDocuments, definitionWarning, identifyIndex, refreshIndex } from "../load/index-admin.ts";
 import { OrderedWrites } from "./ordered-writes.ts";
 import { Progress } from "./progress.ts";
 import { removeDocumentsNotInCatalogue } from "./remove-extras.ts";
@@ -207,8 +207,9 @@ async function withBulkLoadSettings<T>(deps: SyncDependencies, work: () => Promi
       reason: begun.reason,
     });
   }
+  let result: T;
   try {
-    return await work();
+    result = await work();
   } finally {
     await onIndex(deps, (signal) => endBulkLoad(deps.engine, deps.index, signal))
       .then((restored) => restored.kind === "refused" && logRefusedRestore(log, deps.index, restored.reason))
@@ -219,6 +220,10 @@ async function withBulkLoadSettings<T>(deps: SyncDependencies, work: () => Promi
         }
       });
   }
+  // Loaded with refresh off, the documents are searchable only after a refresh: make that happen
+  // before the run ends (a search right after the run found none), not at the index's next tick.
+  await onIndex(deps, (signal) => refreshIndex(deps.engine, deps.index, signal));
+  return result;
 }
 
 /** A call on the index under the engine's policy; an index that vanished meanwhile becomes IndexGoneError. */
