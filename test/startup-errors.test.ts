@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ExitCode } from "../src/errors.ts";
 import { Catalogue } from "./support/catalogue.ts";
 import { createEmptyTestDatabase, createTestDatabase, testDatabaseUrl, type TestDatabase } from "./support/database.ts";
-import { indexExists, uniqueIndexName } from "./support/engine.ts";
+import { ELASTICSEARCH_URL, indexExists, uniqueIndexName } from "./support/engine.ts";
 import { etlEnv, logEntries, runCli, type ProcessResult } from "./support/etl.ts";
 
 /**
@@ -45,6 +45,15 @@ describe("start-up errors", () => {
     const result = await runCli(["status"], etlEnv({ databaseUrl: url.toString(), index: uniqueIndexName() }));
     expect(result.code).toBe(ExitCode.config);
     expect(theErrorLine(result)).toMatch(/role "no_such_role_etl" does not exist/);
+  });
+
+  it("https:// against a plain-http engine: exit 2, one line naming the scheme, not an outage retried", async () => {
+    const index = uniqueIndexName();
+    const plain = new URL(ELASTICSEARCH_URL);
+    const result = await runCli([], etlEnv({ databaseUrl: migrated.url, index, elasticsearchUrl: `https://${plain.host}` }));
+    expect(result.code, result.stderr).toBe(ExitCode.config);
+    expect(theErrorLine(result)).toMatch(/ELASTICSEARCH_URL=https:.*TLS failed .*http:\/\/ against https:\/\//);
+    expect(logEntries(result.stderr).filter((entry) => entry.level === "warn")).toEqual([]);
   });
 
   it("a database without the ETL's migrations: exit 2 naming npm run db:migrate, and no index created", async () => {

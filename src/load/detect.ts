@@ -5,6 +5,10 @@ import { CLUSTER_PRIVILEGE } from "./privileges.ts";
 
 type EngineSettings = Config["elasticsearch"];
 
+/** Node's and OpenSSL's codes for a handshake that cannot succeed as configured. */
+const TLS_FAILURE =
+  /^(ERR_SSL_|ERR_TLS_|EPROTO$|CERT_|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT)/;
+
 /**
  * Asks the engine what it is (`GET /`) before any client is loaded, so that
  * only the client of that distribution is: plain `fetch`, with the same
@@ -20,6 +24,12 @@ export async function detectEngine(settings: EngineSettings, signal?: AbortSigna
   } catch (error) {
     if (signal?.aborted) throw error;
     const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+    // A TLS failure does not pass with time: https against a plain-http engine, or a certificate not trusted.
+    if (cause?.code && TLS_FAILURE.test(cause.code)) {
+      throw new ConfigError([
+        `ELASTICSEARCH_URL=${new URL(settings.url).origin}: TLS failed (${cause.code}): check http:// against https://, or set NODE_EXTRA_CA_CERTS if the engine's certificate is not trusted`,
+      ]);
+    }
     throw new EngineConnectionError(`GET / failed: ${cause?.code ?? cause?.message ?? (error as Error).message}`, { cause: error });
   }
   let body: unknown = null;
