@@ -1,3 +1,4 @@
+import { testPool } from "./support/clients.ts";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ExitCode } from "../src/errors.ts";
@@ -44,7 +45,7 @@ describe("running for real", () => {
   beforeAll(async () => {
     db = await createTestDatabase({ films: 1500, seed: 41 });
     target = { databaseUrl: db.url, index: uniqueIndexName() };
-    pool = new pg.Pool({ connectionString: db.url });
+    pool = testPool(db.url);
   });
 
   afterAll(async () => {

@@ -1,4 +1,4 @@
-import { PrismaPg } from "@prisma/adapter-pg";
+import { testPrisma } from "./support/clients.ts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readFilmBatch } from "../src/extract/film-batch.ts";
 import { PrismaClient } from "../src/generated/prisma/client.ts";
@@ -60,7 +60,7 @@ describe("film batch documents on odd data", () => {
   beforeAll(async () => {
     db = await createTestDatabase();
     catalogue = new Catalogue(db.url);
-    prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString: db.url }) });
+    prisma = testPrisma(db.url);
     const genres = await Promise.all(
       ["Drama", "drama", "Ärger", "😀 genre", "\uffff genre", ...ODD_STRINGS.slice(0, 3)].map((n) => catalogue.addGenre(n)),
     );

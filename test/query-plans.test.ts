@@ -1,3 +1,4 @@
+import { terminationTolerated, testPool } from "./support/clients.ts";
 import { PrismaPg } from "@prisma/adapter-pg";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -32,7 +33,7 @@ describe("query plans of an incremental cycle", () => {
 
   beforeAll(async () => {
     db = await createTestDatabase({ films: 2000, seed: 5 });
-    pool = new pg.Pool({ connectionString: db.url });
+    pool = testPool(db.url);
     await pool.query("ANALYZE");
   });
 
@@ -43,7 +44,7 @@ describe("query plans of an incremental cycle", () => {
 
   it("use indexes, never a full scan of a big table", async () => {
     const prisma = new PrismaClient({
-      adapter: new PrismaPg({ connectionString: db.url }),
+      adapter: new PrismaPg({ connectionString: db.url }, terminationTolerated),
       log: [{ emit: "event", level: "query" }],
     });
     const queries: Array<{ query: string; params: unknown[] }> = [];

@@ -1,3 +1,4 @@
+import { testPool } from "./support/clients.ts";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "./support/database.ts";
@@ -14,7 +15,7 @@ describe("reindex", () => {
   beforeAll(async () => {
     db = await createTestDatabase({ films: 1000, seed: 42 });
     target = { databaseUrl: db.url, index: uniqueIndexName() };
-    pool = new pg.Pool({ connectionString: db.url });
+    pool = testPool(db.url);
     const sync = await runCli([], etlEnv(target));
     expect(sync.code, sync.stderr).toBe(0);
   });

@@ -1,8 +1,8 @@
+import { testPrisma } from "./support/clients.ts";
 // The synthetic catalogue: deterministic, shaped as asked, safe against
 // overwriting a real catalogue, and readable through the generated Prisma client.
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
-import { PrismaPg } from "@prisma/adapter-pg";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { projectRoot } from "../scripts/db-migrations-folder.ts";
@@ -225,7 +225,7 @@ describe("safety", () => {
 describe("reading the seeded catalogue with the generated Prisma client", () => {
   let prisma: PrismaClient;
   beforeAll(() => {
-    prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString: seeded.url }) });
+    prisma = testPrisma(seeded.url);
   });
   afterAll(async () => {
     await prisma.$disconnect();

@@ -1,3 +1,4 @@
+import { testPool } from "./clients.ts";
 import { randomUUID } from "node:crypto";
 import pg from "pg";
 
@@ -6,7 +7,7 @@ export class Catalogue {
   readonly pool: pg.Pool;
 
   constructor(databaseUrl: string) {
-    this.pool = new pg.Pool({ connectionString: databaseUrl, max: 4 });
+    this.pool = testPool(databaseUrl, 4);
   }
 
   query<R extends pg.QueryResultRow = Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<R[]> {

@@ -1,7 +1,5 @@
-import { PrismaPg } from "@prisma/adapter-pg";
-import { PrismaClient } from "../../src/generated/prisma/client.ts";
-
 import type { MovieDocument } from "../../src/movie-document.ts";
+import { testPrisma } from "./clients.ts";
 
 export type { MovieDocument };
 
@@ -16,8 +14,12 @@ export function byCodePoint(a: string, b: string): number {
   return x.length - y.length;
 }
 
+/**
+ * The documents the index should hold, computed independently of the ETL's
+ * SQL aggregation: typed Prisma queries with relations, assembled in JS.
+ */
 export async function expectedDocuments(databaseUrl: string): Promise<Map<string, MovieDocument>> {
-  const prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString: databaseUrl }) });
+  const prisma = testPrisma(databaseUrl);
   try {
     const documents = new Map<string, MovieDocument>();
     let cursor: string | undefined;
