@@ -126,6 +126,11 @@ describe("reindex", () => {
     const behind = await concreteIndices(target.index);
     const leftover = (await concreteIndices(`${target.index}_*`)).filter((index) => !behind.includes(index));
     expect(leftover.length).toBeGreaterThan(0);
+    // status tells the half-filled index from those kept for rollback.
+    const before = await runCli(["status"], etlEnv(target));
+    const unfinishedLine = before.stdout.split("\n").find((line) => line.startsWith("unfinished"));
+    expect(unfinishedLine, before.stdout).toBeDefined();
+    expect(before.stdout.split("\n").find((line) => line.startsWith("earlier")) ?? "").not.toContain(unfinishedLine!.split(/\s+/)[1]!);
 
     const again = await runCli(["reindex"], etlEnv(target));
     expect(again.code, again.stderr).toBe(0);
@@ -139,6 +144,34 @@ describe("reindex", () => {
     const earlier = status.stdout.split("\n").find((line) => line.startsWith("earlier"));
     expect(earlier).toContain(behind[0]!);
     expect(earlier).not.toContain(killed[0]!);
+  });
+
+  it("hands its state to the alias before it moves the alias: killed in between, the live index is never taken for unfinished", async () => {
+    const before = await concreteIndices(target.index);
+    const holder = await pool.connect();
+    try {
+      // The alias's cursors row is written only by the hand-over: holding it stops the reindex right there.
+      await holder.query("BEGIN");
+      await holder.query("SELECT 1 FROM content.etl_state WHERE name = $1 FOR UPDATE", [`${target.index}:cursors`]);
+      const running = startCli(["reindex"], etlEnv(target));
+      await waitFor(async () => {
+        const { rows } = await pool.query<{ n: number }>(
+          "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'movies-etl' AND wait_event_type = 'Lock'",
+        );
+        return rows[0]!.n > 0;
+      }, 120_000);
+      expect(await concreteIndices(target.index)).toEqual(before);
+      running.signal("SIGKILL");
+      await running.result;
+    } finally {
+      await holder.query("ROLLBACK");
+      holder.release();
+    }
+    expect(await concreteIndices(target.index)).toEqual(before);
+    const again = await runCli(["reindex"], etlEnv(target));
+    expect(again.code, again.stderr).toBe(0);
+    expect(await concreteIndices(before[0]!)).toEqual(before);
+    await expectIndexEqualsCatalogue(target);
   });
 
   it("queued for the lock, survives its waiting session being terminated, and finishes once the lock is free", async () => {

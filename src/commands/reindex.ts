@@ -113,11 +113,14 @@ async function fillCheckAndSwap(run: ReindexRun): Promise<boolean> {
     if (current?.uuid !== run.created?.uuid) {
       throw new IndexDiffersError(`reindex: ${index} was deleted or replaced while it was being filled; the alias was not moved`);
     }
+    // The state moves to the alias before the alias moves: a reindex killed between the two leaves
+    // no state of its own that the next reindex would take for an unfinished one (and remove its
+    // index, perhaps live by then), only an alias whose state names the new index, which the next
+    // sync sees and answers with a full load.
+    await guards.postgres(() => store.handOverTo(new StateStore(app.prisma, alias, fence)));
     await lock.assertHeld();
     await guards.elasticsearch((signal) => swapAlias(es, alias, index, previous, signal));
   }
-  await guards.postgres(() => store.copyTo(new StateStore(app.prisma, alias, fence)));
-  await guards.postgres(() => StateStore.forget(app.prisma, [index]));
   const documents = await guards.elasticsearch((signal) => countDocuments(es, index, signal));
   log.info("reindex: the alias now points at the new index", {
     alias,

@@ -49,6 +49,10 @@ export async function statusCommand(app: App, options: { json: boolean; print(li
   const target = await guards.elasticsearch((signal) => resolveIndex(engine, alias, signal));
   const behind = new Set(target?.indices ?? []);
   const notBehind = (await guards.elasticsearch((signal) => versionedIndices(engine, alias, signal))).filter((name) => !behind.has(name));
+  // An index with state of its own is a reindex that did not finish: never a copy to roll back to.
+  const withState = new Set(await guards.postgres(() => StateStore.namespaces(prisma)));
+  const unfinished = notBehind.filter((name) => withState.has(name));
+  const earlier = notBehind.filter((name) => !withState.has(name));
   const documents = target ? await guards.elasticsearch((signal) => countDocuments(engine, alias, signal)) : null;
   const identity = target ? await guards.elasticsearch((signal) => identifyIndex(engine, alias, signal)) : null;
   const definition = identity ? await guards.elasticsearch((signal) => checkDefinition(engine, alias, signal)) : null;
@@ -77,7 +81,9 @@ export async function statusCommand(app: App, options: { json: boolean; print(li
     index: alias,
     indices: target?.indices ?? [],
     /** Indices reindex built for this alias that it no longer points at: kept for rollback. */
-    earlierIndices: notBehind,
+    earlierIndices: earlier,
+    /** Indices of a reindex that stopped before its swap: incomplete; the next reindex removes them. */
+    unfinishedIndices: unfinished,
     documents,
     films,
     synced: state.cursors !== null,
@@ -94,8 +100,13 @@ export async function statusCommand(app: App, options: { json: boolean; print(li
   }
   options.print(`engine      ${engine.info.distribution} ${engine.info.version}${engine.info.serverless ? " (serverless)" : ""}`);
   options.print(`index       ${alias} -> ${status.indices.join(", ") || "(missing)"}  documents: ${documents ?? "-"}`);
-  if (notBehind.length > 0) {
-    options.print(`earlier     ${notBehind.join(", ")}  (no longer behind ${alias}, kept for rollback: delete those you no longer need)`);
+  if (earlier.length > 0) {
+    options.print(`earlier     ${earlier.join(", ")}  (no longer behind ${alias}, kept for rollback: delete those you no longer need)`);
+  }
+  if (unfinished.length > 0) {
+    options.print(
+      `unfinished  ${unfinished.join(", ")}  (a reindex that stopped before its swap: incomplete, not for rollback; the next reindex removes it)`,
+    );
   }
   options.print(`catalogue   films: ${films}`);
   options.print(

@@ -112,13 +112,18 @@ export class StateStore {
     await this.write((tx) => tx.etlState.deleteMany({ where: { name: { in: PARTS.map((part) => this.key(part)) } } }).then(() => {}));
   }
 
-  /** Copies this namespace's cursors and index to another (after a reindex swaps the alias). */
-  async copyTo(target: StateStore): Promise<void> {
+  /**
+   * Moves this namespace's cursors and index identity to `target` (a reindex,
+   * before it swaps the alias), and drops this namespace, in one transaction:
+   * no moment leaves both, or neither.
+   */
+  async handOverTo(target: StateStore): Promise<void> {
     const state = await this.load();
     await target.write(async (tx) => {
       await tx.etlState.deleteMany({ where: { name: { in: PARTS.map((part) => target.key(part)) } } });
       if (state.cursors) await target.upsert(tx, "cursors", state.cursors);
       if (state.index) await target.upsert(tx, "index", state.index);
+      await tx.etlState.deleteMany({ where: { name: { in: PARTS.map((part) => this.key(part)) } } });
     });
   }
 
