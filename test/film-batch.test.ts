@@ -7,10 +7,11 @@ import { createTestDatabase, type TestDatabase } from "./support/database.ts";
 import { expectedDocuments } from "./support/expected-documents.ts";
 
 /**
- * The document text PostgreSQL wrote when it built the whole document itself
- * (json_build_object and one json_agg per list): the batch query now returns
- * compact parts and the ETL writes the text, which must stay byte for byte
- * this, so the index's _source does not change.
+ * The document text as PostgreSQL builds it (json_build_object and one
+ * json_agg per list), written independently of readFilmBatch: whatever form
+ * the batch query takes (the compact-parts variant of test/bench moved the
+ * writing into the ETL), its documents must stay byte for byte this, so the
+ * index's _source does not change.
  */
 const POSTGRES_DOCUMENTS = `
   SELECT fw.id::text AS id, json_build_object(

@@ -26,6 +26,14 @@ describe("reindex", () => {
     await db?.drop();
   });
 
+  /** A reindex filling its new index slowly, once its first window is under way. */
+  async function reindexMidFill() {
+    const running = startCli(["reindex"], etlEnv(target, { ETL_BATCH_SIZE: "10", ETL_BULK_CONCURRENCY: "1" }));
+    const windowState = "SELECT 1 FROM content.etl_state WHERE name LIKE $1 AND name LIKE '%:window'";
+    await waitFor(async () => (await pool.query(windowState, [`${target.index}_%`])).rowCount === 1);
+    return running;
+  }
+
   it("builds a new index, swaps the alias atomically and keeps the old one", async () => {
     const oldIndices = await concreteIndices(target.index);
     expect(oldIndices).toHaveLength(1);
@@ -100,12 +108,7 @@ describe("reindex", () => {
 
   it("stopped before its swap, leaves no index and no state behind", async () => {
     const before = (await concreteIndices(`${target.index}_*`)).sort();
-    const running = startCli(["reindex"], etlEnv(target, { ETL_BATCH_SIZE: "10", ETL_BULK_CONCURRENCY: "1" }));
-    await waitFor(
-      async () =>
-        (await pool.query("SELECT 1 FROM content.etl_state WHERE name LIKE $1 AND name LIKE '%:window'", [`${target.index}_%`]))
-          .rowCount === 1,
-    );
+    const running = await reindexMidFill();
     running.signal("SIGTERM");
     const result = await running.result;
     expect(result.code, result.stderr).toBe(143);
@@ -115,12 +118,7 @@ describe("reindex", () => {
   });
 
   it("a reindex killed before its swap leaves an index the next reindex removes; status names the earlier indices kept", async () => {
-    const running = startCli(["reindex"], etlEnv(target, { ETL_BATCH_SIZE: "10", ETL_BULK_CONCURRENCY: "1" }));
-    await waitFor(
-      async () =>
-        (await pool.query("SELECT 1 FROM content.etl_state WHERE name LIKE $1 AND name LIKE '%:window'", [`${target.index}_%`]))
-          .rowCount === 1,
-    );
+    const running = await reindexMidFill();
     running.signal("SIGKILL");
     await running.result;
     const behind = await concreteIndices(target.index);

@@ -49,15 +49,14 @@ export async function statusCommand(app: App, options: { json: boolean; print(li
   const target = await guards.elasticsearch((signal) => resolveIndex(engine, alias, signal));
   const behind = new Set(target?.indices ?? []);
   const notBehind = (await guards.elasticsearch((signal) => versionedIndices(engine, alias, signal))).filter((name) => !behind.has(name));
-  // An index with state of its own is a reindex that did not finish: never a copy to roll back to.
-  const withState = new Set(await guards.postgres(() => StateStore.namespaces(prisma)));
-  const unfinished = notBehind.filter((name) => withState.has(name));
-  const earlier = notBehind.filter((name) => !withState.has(name));
   const documents = target ? await guards.elasticsearch((signal) => countDocuments(engine, alias, signal)) : null;
   const identity = target ? await guards.elasticsearch((signal) => identifyIndex(engine, alias, signal)) : null;
   const definition = identity ? await guards.elasticsearch((signal) => checkDefinition(engine, alias, signal)) : null;
   const holders = logInstalled ? await guards.postgres(() => transactionsHoldingTheLog(prisma, HOLDING_AFTER_S)) : [];
   const activity = await guards.postgres(() => StateStore.lastActivity(prisma));
+  // An index with state of its own is a reindex that did not finish: never a copy to roll back to.
+  const unfinished = notBehind.filter((name) => activity.has(name));
+  const earlier = notBehind.filter((name) => !activity.has(name));
   const idleIndices = [...activity]
     .filter(([namespace, at]) => namespace !== alias && Date.now() - at > IDLE_AFTER_MS)
     .map(([namespace, at]) => ({ namespace, idleH: Math.round((Date.now() - at) / 3_600_000) }));

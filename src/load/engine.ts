@@ -57,6 +57,17 @@ export class TransientBulkItemsError extends Error {
   }
 }
 
+/**
+ * A client library's error as this port's: a refusal (status and body) as the
+ * engine's error, a failure to reach the engine as EngineConnectionError,
+ * anything else as it is. The adapters say which of their errors is which.
+ */
+export function engineErrorOf(error: unknown, refusal: { status: number; body: unknown } | null, unreachable: boolean): unknown {
+  if (refusal) return engineErrorFromBody(refusal.status, refusal.body);
+  if (unreachable) return new EngineConnectionError((error as Error).message, { cause: error });
+  return error;
+}
+
 /** The engine answered with an error status. */
 export class EngineResponseError extends Error {
   readonly status: number;

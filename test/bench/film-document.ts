@@ -16,21 +16,10 @@
 // the same field order, the same separators, the same string escapes
 // (JSON.stringify escapes exactly what PostgreSQL's escape_json does), and the
 // rating as PostgreSQL prints a float8.
+import { MOVIE_DOCUMENT_FIELDS } from "../../src/movie-document.ts";
 
-/** The document's fields, in the order they are written. */
-export const DOCUMENT_FIELDS = [
-  "id",
-  "imdb_rating",
-  "title",
-  "description",
-  "genres",
-  "directors_names",
-  "actors_names",
-  "writers_names",
-  "directors",
-  "actors",
-  "writers",
-] as const;
+/** The document's fields, in the order they are written: the project's own list. */
+export const DOCUMENT_FIELDS = MOVIE_DOCUMENT_FIELDS;
 
 export type DocumentField = (typeof DOCUMENT_FIELDS)[number];
 

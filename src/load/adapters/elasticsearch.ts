@@ -1,6 +1,6 @@
 import { Client, errors } from "@elastic/elasticsearch";
 import type { Config } from "../../config.ts";
-import { EngineConnectionError, engineErrorFromBody, type EngineTransport } from "../engine.ts";
+import { engineErrorOf, type EngineTransport } from "../engine.ts";
 
 /**
  * Elasticsearch 8 and 9 (and serverless) through the official
@@ -39,15 +39,13 @@ export function createElasticsearchTransport(config: Config): EngineTransport {
   };
 }
 
+const UNREACHABLE = [errors.ConnectionError, errors.TimeoutError, errors.NoLivingConnectionsError, errors.RequestAbortedError];
+
 function normalise(error: unknown): unknown {
-  if (error instanceof errors.ResponseError) return engineErrorFromBody(error.statusCode ?? 0, error.meta.body);
-  if (
-    error instanceof errors.ConnectionError ||
-    error instanceof errors.TimeoutError ||
-    error instanceof errors.NoLivingConnectionsError ||
-    error instanceof errors.RequestAbortedError
-  ) {
-    return new EngineConnectionError(error.message, { cause: error });
-  }
-  return error;
+  const refusal = error instanceof errors.ResponseError ? { status: error.statusCode ?? 0, body: error.meta.body } : null;
+  return engineErrorOf(
+    error,
+    refusal,
+    UNREACHABLE.some((type) => error instanceof type),
+  );
 }

@@ -1,6 +1,6 @@
 import { Client, errors } from "@opensearch-project/opensearch";
 import type { Config } from "../../config.ts";
-import { EngineConnectionError, engineErrorFromBody, type EngineTransport } from "../engine.ts";
+import { engineErrorOf, type EngineTransport } from "../engine.ts";
 
 /**
  * Stock OpenSearch (no Elasticsearch emulation) through OpenSearch's official
@@ -44,15 +44,13 @@ export function createOpenSearchTransport(config: Config): EngineTransport {
   };
 }
 
+const UNREACHABLE = [errors.ConnectionError, errors.TimeoutError, errors.NoLivingConnectionsError, errors.RequestAbortedError];
+
 function normalise(error: unknown): unknown {
-  if (error instanceof errors.ResponseError) return engineErrorFromBody(error.meta.statusCode ?? 0, error.meta.body);
-  if (
-    error instanceof errors.ConnectionError ||
-    error instanceof errors.TimeoutError ||
-    error instanceof errors.NoLivingConnectionsError ||
-    error instanceof errors.RequestAbortedError
-  ) {
-    return new EngineConnectionError(error.message, { cause: error });
-  }
-  return error;
+  const refusal = error instanceof errors.ResponseError ? { status: error.meta.statusCode ?? 0, body: error.meta.body } : null;
+  return engineErrorOf(
+    error,
+    refusal,
+    UNREACHABLE.some((type) => error instanceof type),
+  );
 }
