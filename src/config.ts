@@ -39,6 +39,14 @@ export interface Config {
   bulkMaxBytes: number;
   /** Film batches written at once; the film cursor only moves past a prefix of acknowledged ones. */
   bulkConcurrency: number;
+  /**
+   * A changed genre or person linked to more films than this is rewritten as a
+   * fan-out, in slices between windows, so small changes do not wait behind
+   * it; 0 keeps every change in its window.
+   */
+  largeFanOutFilms: number;
+  /** How long a fan-out slice writes before the cycle looks for new changes again. */
+  fanOutSliceMs: number;
   retry: RetryConfig;
   watchIntervalS: number;
   /** How long a watcher gathers change notifications into one cycle. */
@@ -77,6 +85,8 @@ export const ENV_VARIABLES = [
   "ETL_COMMIT_LAG_MS",
   "ETL_BULK_MAX_BYTES",
   "ETL_BULK_CONCURRENCY",
+  "ETL_LARGE_FANOUT_FILMS",
+  "ETL_FANOUT_SLICE_MS",
   "ETL_RETRY_MAX_ATTEMPTS",
   "ETL_RETRY_INITIAL_DELAY_MS",
   "ETL_RETRY_MAX_DELAY_MS",
@@ -128,6 +138,8 @@ export function loadConfig(env: Env = readProcessEnv(), overrides: Env = {}): Co
     commitLagMs: read.integer("ETL_COMMIT_LAG_MS", 2000, 0, 86_400_000),
     bulkMaxBytes: read.integer("ETL_BULK_MAX_BYTES", 10 * 1024 * 1024, 1024, 100 * 1024 * 1024),
     bulkConcurrency: read.integer("ETL_BULK_CONCURRENCY", 2, 1, 8),
+    largeFanOutFilms: read.integer("ETL_LARGE_FANOUT_FILMS", 1000, 0, 100_000_000),
+    fanOutSliceMs: read.integer("ETL_FANOUT_SLICE_MS", 250, 1, 600_000),
     retry: {
       maxAttempts: read.integer("ETL_RETRY_MAX_ATTEMPTS", 6, 0, 100),
       initialDelayMs: read.integer("ETL_RETRY_INITIAL_DELAY_MS", 200, 1, 60_000),

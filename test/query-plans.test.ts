@@ -2,6 +2,7 @@ import { terminationTolerated, testPool } from "./support/clients.ts";
 import { PrismaPg } from "@prisma/adapter-pg";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { countFanOutFilms, findLargeFanOuts } from "../src/extract/fan-out.ts";
 import { readFilmBatch } from "../src/extract/film-batch.ts";
 import { PrismaClient } from "../src/generated/prisma/client.ts";
 import { planWindow } from "../src/sync/plan-window.ts";
@@ -55,7 +56,7 @@ describe("query plans of an incremental cycle", () => {
       const window = await planWindow(
         prisma,
         { tables: { genre: cursor, person: cursor, film_work: cursor }, log: { txid: "1", seq: "0" } },
-        { tables: ["genre", "person", "film_work"], changeBatchSize: 100, commitLagMs: 0, changeLogInstalled: true },
+        { tables: ["genre", "person", "film_work"], changeBatchSize: 100, commitLagMs: 0, changeLogInstalled: true, largeFanOutFilms: 10 },
       );
       const sample = await pool.query<{ g: string; p: string; f: string }>(
         `SELECT (SELECT genre_id FROM content.genre_film_work LIMIT 1) AS g,
@@ -70,12 +71,14 @@ describe("query plans of an incremental cycle", () => {
         LIMITS,
       );
       await readFilmBatch(prisma, { kind: "touched", genreIds: [g], personIds: [p], filmIds: [f] }, f, LIMITS);
+      await findLargeFanOuts(prisma, { genreIds: [g], personIds: [p] }, 10);
+      await countFanOutFilms(prisma, { genreIds: [g], personIds: [p] }, f);
     } finally {
       await prisma.$disconnect();
     }
 
     const relevant = queries.filter((q) => /content/.test(q.query) && !/to_regclass|pg_snapshot|clock_timestamp/.test(q.query));
-    expect(relevant.length).toBeGreaterThanOrEqual(5);
+    expect(relevant.length).toBeGreaterThanOrEqual(7);
     const client = await pool.connect();
     try {
       await client.query("SET enable_seqscan = off");

@@ -15,7 +15,11 @@ const STORM_MS = 40_000;
  * open for seconds, while `--watch` syncs. Once they stop and one more cycle
  * has run, the index must equal the catalogue.
  */
-describe("a writer storm while --watch runs", () => {
+describe.each<{ lane: string; settings: Record<string, string> }>([
+  { lane: "every change in its window", settings: { ETL_LARGE_FANOUT_FILMS: "0" } },
+  // Genres and busy persons become fan-outs, rewritten in slices between the windows.
+  { lane: "large fan-outs apart", settings: { ETL_LARGE_FANOUT_FILMS: "5", ETL_FANOUT_SLICE_MS: "1" } },
+])("a writer storm while --watch runs ($lane)", ({ settings }) => {
   let db: TestDatabase;
   let target: EtlTarget;
 
@@ -30,7 +34,7 @@ describe("a writer storm while --watch runs", () => {
   });
 
   it("loses no committed change", { timeout: 180_000 }, async () => {
-    const watcher = startCli(["--watch"], etlEnv(target, { ETL_WATCH_INTERVAL_S: "1", ETL_BATCH_SIZE: "50" }), {
+    const watcher = startCli(["--watch"], etlEnv(target, { ETL_WATCH_INTERVAL_S: "1", ETL_BATCH_SIZE: "50", ...settings }), {
       timeoutMs: 170_000,
     });
     const cyclesFinished = () => logEntries(watcher.stderr()).filter((entry) => entry.msg === "sync finished").length;
@@ -52,6 +56,8 @@ describe("a writer storm while --watch runs", () => {
       expect(committed).toBeGreaterThan(300);
       expect(heldOpen).toBeGreaterThan(5);
       await expectIndexEqualsCatalogue(target);
+      const fanOuts = logEntries(result.stderr).filter((entry) => entry.msg.startsWith("rewriting the films of changed genres")).length;
+      if (settings.ETL_LARGE_FANOUT_FILMS !== "0") expect(fanOuts, "no fan-out was exercised").toBeGreaterThan(3);
     } finally {
       watcher.signal("SIGKILL");
     }

@@ -90,6 +90,9 @@ export async function statusCommand(app: App, options: { json: boolean; print(li
     windowInProgress: state.window ? { fullLoad: state.window.fullLoad, filmAfter: state.filmAfter } : null,
     tables,
     changeLog: logInstalled ? { installed: true, pending: logPending } : { installed: false },
+    /** Genres and persons with many films whose films are still being rewritten, oldest first. */
+    fanOuts: state.fanOuts,
+    fanOutFilmsPending: backlog.pending.fan_out ?? 0,
     definition,
     warnings,
   };
@@ -122,6 +125,13 @@ export async function statusCommand(app: App, options: { json: boolean; print(li
   options.print(
     `change log  ${logInstalled ? `installed, pending entries: ${logPending}` : "not installed (deletions and join-table changes are not seen)"}`,
   );
+  if (state.fanOuts.length > 0) {
+    const genres = new Set(state.fanOuts.flatMap((fanOut) => fanOut.genreIds)).size;
+    const persons = new Set(state.fanOuts.flatMap((fanOut) => fanOut.personIds)).size;
+    options.print(
+      `fan-out     ${status.fanOutFilmsPending} films of ${genres} genres and ${persons} persons still to rewrite, for changes committed by ${state.fanOuts[0]!.since}`,
+    );
+  }
   for (const warning of warnings) options.print(`WARNING     ${warning}`);
   for (const warning of warnings) app.log.warn(warning, { index: alias });
   return ExitCode.ok;

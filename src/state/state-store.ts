@@ -2,10 +2,13 @@ import { randomUUID } from "node:crypto";
 import type { PrismaClient } from "../db/prisma.ts";
 import { LockLostError } from "../errors.ts";
 import { compareLogCursors, type LogCursor } from "../extract/change-log.ts";
-import type { Cursors, IndexIdentity, SyncState, SyncWindow } from "./sync-state.ts";
+import { advanceFanOut, completeFanOut, enqueueFanOut } from "./fan-out-queue.ts";
+import type { Cursors, FanOut, IndexIdentity, SyncState, SyncWindow } from "./sync-state.ts";
 
-type Part = "cursors" | "window" | "film" | "index";
-const PARTS: readonly Part[] = ["cursors", "window", "film", "index"];
+type Part = "cursors" | "window" | "film" | "index" | "fanout";
+const PARTS: readonly Part[] = ["cursors", "window", "film", "index", "fanout"];
+/** What a new index or a full load starts without. */
+const PROGRESS: readonly Part[] = ["cursors", "window", "film", "fanout"];
 
 type Transaction = Parameters<Parameters<PrismaClient["$transaction"]>[0]>[0];
 /** Generous: a busy pool or a slow disk must not turn a state write into an error. */
@@ -72,14 +75,19 @@ export class StateStore {
       window: value("window") as SyncWindow | null,
       filmAfter: film?.after ?? null,
       index: value("index") as IndexIdentity | null,
+      fanOuts: (value("fanout") as { queue: FanOut[] } | null)?.queue ?? [],
     };
   }
 
-  /** Fixes a new window and rewinds the film cursor, together. */
+  /**
+   * Fixes a new window and rewinds the film cursor, together. A full load
+   * writes every film after it was planned, so no fan-out is left to do.
+   */
   async beginWindow(window: SyncWindow): Promise<void> {
     await this.write(async (tx) => {
       await this.upsert(tx, "window", window);
       await this.upsert(tx, "film", { after: null });
+      if (window.fullLoad) await tx.etlState.deleteMany({ where: { name: this.key("fanout") } });
     });
   }
 
@@ -87,12 +95,37 @@ export class StateStore {
     await this.write((tx) => this.upsert(tx, "film", { after }));
   }
 
-  /** The window is done: move the cursors and forget the window, together. */
-  async finishWindow(cursors: Cursors): Promise<void> {
+  /**
+   * The window is done: move the cursors, record its deferred fan-out and
+   * forget the window, together, so the cursors never pass a change whose
+   * films are neither written nor recorded as still to write.
+   */
+  async finishWindow(window: Pick<SyncWindow, "next" | "deferred" | "plannedAt">): Promise<void> {
     await this.write(async (tx) => {
-      await this.upsert(tx, "cursors", cursors);
+      await this.upsert(tx, "cursors", window.next);
       await tx.etlState.deleteMany({ where: { name: { in: [this.key("window"), this.key("film")] } } });
+      if (window.deferred) {
+        const since = window.plannedAt ?? new Date().toISOString();
+        await this.updateFanOuts(tx, (queue) => enqueueFanOut(queue, window.deferred!, since));
+      }
     });
+  }
+
+  /** The oldest fan-out is written up to film `after`. */
+  async saveFanOutCursor(after: string): Promise<void> {
+    await this.write((tx) => this.updateFanOuts(tx, (queue) => advanceFanOut(queue, after)));
+  }
+
+  /** The oldest fan-out is written in full. */
+  async finishFanOut(): Promise<void> {
+    await this.write((tx) => this.updateFanOuts(tx, completeFanOut));
+  }
+
+  private async updateFanOuts(tx: Transaction, change: (queue: FanOut[]) => FanOut[]): Promise<void> {
+    const row = await tx.etlState.findUnique({ where: { name: this.key("fanout") } });
+    const queue = change((row?.value as { queue: FanOut[] } | undefined)?.queue ?? []);
+    if (queue.length === 0) await tx.etlState.deleteMany({ where: { name: this.key("fanout") } });
+    else await this.upsert(tx, "fanout", { queue });
   }
 
   /** Records which concrete index this state describes. */
@@ -103,7 +136,7 @@ export class StateStore {
   /** Forgets all progress, as for an index that is not the one the state described, and records the new one. */
   async startOver(index: IndexIdentity): Promise<void> {
     await this.write(async (tx) => {
-      await tx.etlState.deleteMany({ where: { name: { in: [this.key("cursors"), this.key("window"), this.key("film")] } } });
+      await tx.etlState.deleteMany({ where: { name: { in: PROGRESS.map((part) => this.key(part)) } } });
       await this.upsert(tx, "index", index);
     });
   }
@@ -113,15 +146,16 @@ export class StateStore {
   }
 
   /**
-   * Moves this namespace's cursors and index identity to `target` (a reindex,
-   * before it swaps the alias), and drops this namespace, in one transaction:
-   * no moment leaves both, or neither.
+   * Moves this namespace's cursors, fan-outs still to rewrite and index
+   * identity to `target` (a reindex, before it swaps the alias), and drops
+   * this namespace, in one transaction: no moment leaves both, or neither.
    */
   async handOverTo(target: StateStore): Promise<void> {
     const state = await this.load();
     await target.write(async (tx) => {
       await tx.etlState.deleteMany({ where: { name: { in: PARTS.map((part) => target.key(part)) } } });
       if (state.cursors) await target.upsert(tx, "cursors", state.cursors);
+      if (state.fanOuts.length > 0) await target.upsert(tx, "fanout", { queue: state.fanOuts });
       if (state.index) await target.upsert(tx, "index", state.index);
       await tx.etlState.deleteMany({ where: { name: { in: PARTS.map((part) => this.key(part)) } } });
     });

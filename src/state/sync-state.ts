@@ -24,6 +24,30 @@ export interface SyncWindow {
   next: Cursors;
   /** More changes were left beyond `next`: run another window. */
   more: boolean;
+  /**
+   * Genres and persons whose films are too many to rewrite in this window (a
+   * genre renamed in a large catalogue): recorded as a fan-out, together with
+   * `next`, when the window finishes, and rewritten in slices between windows.
+   */
+  deferred?: FanOutEntities;
+  /** When the window was planned (ISO): every change it covers committed before. */
+  plannedAt?: string;
+}
+
+export interface FanOutEntities {
+  genreIds: string[];
+  personIds: string[];
+}
+
+/**
+ * Every film of these genres and persons must be written again: a change of
+ * theirs committed before `since` and the cursors have moved past it.
+ */
+export interface FanOut extends FanOutEntities {
+  /** Last film written; films are rewritten in id order. */
+  after: string | null;
+  /** ISO time before which the changes it stands for committed (for the lag). */
+  since: string;
 }
 
 export interface SyncState {
@@ -34,4 +58,6 @@ export interface SyncState {
   filmAfter: string | null;
   /** The concrete index this state describes; null before a run recorded it. */
   index: IndexIdentity | null;
+  /** Large fan-outs still to rewrite, oldest first. */
+  fanOuts: FanOut[];
 }

@@ -6,7 +6,7 @@ import { countFilms, filmBatchLimits, readFilmBatch, type FilmBatchRow, type Fil
 import type { Logger } from "../log.ts";
 import type { Guards } from "../resilience/policies.ts";
 import { StateStore } from "../state/state-store.ts";
-import type { SyncWindow } from "../state/sync-state.ts";
+import type { FanOut, SyncWindow } from "../state/sync-state.ts";
 import { planWindow, windowIsEmpty } from "./plan-window.ts";
 import { beginBulkLoad, endBulkLoad } from "../load/bulk-load-settings.ts";
 import { isIndexNotFound, type Engine } from "../load/engine.ts";
@@ -75,6 +75,7 @@ export async function runSyncCycle(deps: SyncDependencies, control: SyncControl)
   if (restored.kind === "applied") log.info("restored the index settings an interrupted full load left", { index: deps.index });
   if (restored.kind === "refused") logRefusedRestore(log, deps.index, restored.reason);
 
+  const planOptions = { ...config, changeLogInstalled: logInstalled };
   for (;;) {
     if (control.stopRequested()) return finish(true);
     const state = await guards.postgres(() => store.load());
@@ -84,10 +85,16 @@ export async function runSyncCycle(deps: SyncDependencies, control: SyncControl)
     if (window) {
       log.info("resuming the window an earlier run left unfinished", { fullLoad: window.fullLoad, after: filmAfter });
     } else {
-      const planned = await guards.postgres(() => planWindow(prisma, state.cursors, { ...config, changeLogInstalled: logInstalled }));
+      const planned = await guards.postgres(() => planWindow(prisma, state.cursors, planOptions));
       if (windowIsEmpty(planned)) {
-        await guards.postgres(() => store.finishWindow(planned.next));
-        if (!planned.more) break;
+        // Written even when nothing moved: the row's age is how pruning tells a live index from an abandoned one.
+        await guards.postgres(() => store.finishWindow(planned));
+        if (planned.more) continue;
+        // Small changes first: a fan-out moves on by one slice, then the cycle looks for changes again.
+        const fanOuts = planned.deferred ? (await guards.postgres(() => store.load())).fanOuts : state.fanOuts;
+        const fanOut = fanOuts[0];
+        if (!fanOut) break;
+        if (!(await writeFanOutSlice(deps, fanOut, writesThroughAlias, control, outcome))) return finish(true);
         continue;
       }
       window = planned;
@@ -99,9 +106,10 @@ export async function runSyncCycle(deps: SyncDependencies, control: SyncControl)
     outcome.fullLoad ||= window.fullLoad;
     const done = await processWindow(deps, window, filmAfter, writesThroughAlias, control, outcome);
     if (!done) return finish(true);
-    await guards.postgres(() => store.finishWindow(window.next));
+    const finished = window;
+    await guards.postgres(() => store.finishWindow(finished));
     // A resumed window was planned by an earlier run: what changed since is still ahead.
-    if (!window.more && !resumed) break;
+    if (!window.more && !resumed && !window.deferred && state.fanOuts.length === 0) break;
   }
   if (logInstalled) await pruneConsumedChanges(deps);
   return finish(false);
@@ -258,6 +266,16 @@ function writeTargetOf(deps: SyncDependencies, requireAlias: boolean): WriteTarg
   };
 }
 
+/** Films to write, from where an earlier run stopped, and where to record how far it got. */
+interface FilmRun {
+  selection: FilmSelection;
+  after: string | null;
+  saveCursor(after: string): Promise<void>;
+  progress: Progress;
+  /** When given, no batch is read after this moment (ms since epoch): the rest waits for the next slice. */
+  deadline?: number;
+}
+
 async function writeWindow(
   deps: SyncDependencies,
   window: SyncWindow,
@@ -266,44 +284,96 @@ async function writeWindow(
   control: SyncControl,
   outcome: SyncOutcome,
 ): Promise<boolean> {
-  const { prisma, guards, store, log, config } = deps;
-  const selection: FilmSelection = window.fullLoad ? { kind: "all" } : { kind: "touched", ...window.touched };
+  const { prisma, guards, store, log } = deps;
   const total = window.fullLoad ? await guards.postgres(() => countFilms(prisma)) : null;
-  const progress = new Progress(log, window.fullLoad ? "full load" : "catching up", total);
+  const run: FilmRun = {
+    selection: window.fullLoad ? { kind: "all" } : { kind: "touched", ...window.touched },
+    after: filmAfter,
+    saveCursor: (after) => store.saveFilmCursor(after),
+    progress: new Progress(log, window.fullLoad ? "full load" : "catching up", total),
+  };
+  return (await writeFilms(deps, run, target, control, outcome)) === "done";
+}
+
+/**
+ * Writes the next slice of the oldest fan-out: films of its genres and
+ * persons, for about `fanOutSliceMs`; records it done once its last film is
+ * written. False if stopped.
+ */
+async function writeFanOutSlice(
+  deps: SyncDependencies,
+  fanOut: FanOut,
+  requireAlias: boolean,
+  control: SyncControl,
+  outcome: SyncOutcome,
+): Promise<boolean> {
+  const { guards, store, log, config } = deps;
+  if (fanOut.after === null) {
+    log.info("rewriting the films of changed genres and persons with many films, between smaller changes", {
+      genres: fanOut.genreIds.length,
+      persons: fanOut.personIds.length,
+    });
+  }
+  const run: FilmRun = {
+    selection: { kind: "touched", genreIds: fanOut.genreIds, personIds: fanOut.personIds, filmIds: [] },
+    after: fanOut.after,
+    saveCursor: (after) => store.saveFanOutCursor(after),
+    progress: new Progress(log, "fan-out", null),
+    deadline: Date.now() + config.fanOutSliceMs,
+  };
+  const ended = await writeFilms(deps, run, writeTargetOf(deps, requireAlias), control, outcome);
+  if (ended === "stopped") return false;
+  if (ended === "done") await guards.postgres(() => store.finishFanOut());
+  return true;
+}
+
+async function writeFilms(
+  deps: SyncDependencies,
+  run: FilmRun,
+  target: WriteTarget,
+  control: SyncControl,
+  outcome: SyncOutcome,
+): Promise<"done" | "stopped" | "paused"> {
+  const { prisma, guards, config } = deps;
 
   // While the index digests up to `bulkConcurrency` batches, Postgres already
-  // prepares the next; the film cursor only moves past acknowledged batches.
+  // prepares the next; the cursor only moves past acknowledged batches.
   const read = (after: string | null) =>
-    settleLater(guards.postgres(() => readFilmBatch(prisma, selection, after, filmBatchLimits(config))));
+    settleLater(guards.postgres(() => readFilmBatch(prisma, run.selection, after, filmBatchLimits(config))));
   const writes = new OrderedWrites<FilmBatchRow[], BatchResult>(config.bulkConcurrency, async (rows, result) => {
     outcome.written += result.written;
     outcome.deleted += result.deleted;
-    progress.add(result.written + result.deleted);
+    run.progress.add(result.written + result.deleted);
     if (result.failed.length > 0) {
-      // Keep the film cursor before the first film that did not reach the index.
+      // Keep the cursor before the first film that did not reach the index.
       const firstFailed = result.failed[0]!.id;
       const safe = rows.filter((row) => row.id < firstFailed).pop()?.id;
-      if (safe) await guards.postgres(() => store.saveFilmCursor(safe));
+      if (safe) await guards.postgres(() => run.saveCursor(safe));
       throw new RejectedDocumentsError(result.failed);
     }
-    await guards.postgres(() => store.saveFilmCursor(rows[rows.length - 1]!.id));
+    await guards.postgres(() => run.saveCursor(rows[rows.length - 1]!.id));
     deps.onBatchWritten?.(result.written, result.deleted);
   });
 
-  let next = read(filmAfter);
+  let next = read(run.after);
   for (;;) {
     if (control.stopRequested()) {
       await writes.drain();
-      return false;
+      return "stopped";
     }
     const { rows, more } = await next();
     if (rows.length === 0) break;
-    next = more ? read(rows[rows.length - 1]!.id) : async () => ({ rows: [], more: false });
+    const pause = more && run.deadline !== undefined && Date.now() >= run.deadline;
+    next = more && !pause ? read(rows[rows.length - 1]!.id) : async () => ({ rows: [], more: false });
     await writes.push(rows, writeFilmBatch(rows, target));
+    if (pause) {
+      await writes.drain();
+      return "paused";
+    }
     if (!more) break;
   }
   await writes.drain();
-  return true;
+  return "done";
 }
 
 /** Starts a promise now, delivers its result (or error) when asked, never as an unhandled rejection. */

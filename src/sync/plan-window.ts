@@ -1,6 +1,7 @@
 import type { SourceTable } from "../config.ts";
 import type { PrismaClient } from "../db/prisma.ts";
 import { compareLogCursors, readChangeLog, readCompletedTransactionsBound } from "../extract/change-log.ts";
+import { findLargeFanOuts } from "../extract/fan-out.ts";
 import { MAX_UUID, readChangedRows } from "../extract/row-cursor.ts";
 import type { Cursors, SyncWindow } from "../state/sync-state.ts";
 
@@ -9,6 +10,8 @@ export interface PlanOptions {
   changeBatchSize: number;
   commitLagMs: number;
   changeLogInstalled: boolean;
+  /** A genre or person linked to more films than this is deferred to a fan-out (0: never). */
+  largeFanOutFilms: number;
 }
 
 const TOUCHED_KEY: Record<SourceTable, keyof SyncWindow["touched"]> = {
@@ -23,7 +26,8 @@ const TOUCHED_KEY: Record<SourceTable, keyof SyncWindow["touched"]> = {
  * per table (typed cursor queries) plus the next change-log entries.
  */
 export async function planWindow(prisma: PrismaClient, cursors: Cursors | null, options: PlanOptions): Promise<SyncWindow> {
-  const watermark = await watermarkOf(prisma, options.commitLagMs);
+  const now = await databaseNow(prisma);
+  const watermark = new Date(now.getTime() - options.commitLagMs);
   const bound = options.changeLogInstalled ? await readCompletedTransactionsBound(prisma) : null;
 
   if (cursors === null) return fullLoadWindow(options, watermark, bound, null);
@@ -54,11 +58,34 @@ export async function planWindow(prisma: PrismaClient, cursors: Cursors | null, 
   // Loading everything also covers every change committed before it was planned: the cursors move to
   // the plan's moment, so a burst of TRUNCATEs costs one reload, not one per batch of log entries.
   if (reload) return fullLoadWindow(options, watermark, bound, cursors);
-  return {
+  const window: SyncWindow = {
     fullLoad: false,
     touched: { genreIds: [...touched.genreIds], personIds: [...touched.personIds], filmIds: [...touched.filmIds] },
     next,
     more,
+  };
+  return options.largeFanOutFilms > 0 ? deferLargeFanOuts(prisma, window, options.largeFanOutFilms, now) : window;
+}
+
+/**
+ * Takes the genres and persons with many films out of the window: a window
+ * waits for all its films, and a renamed genre's tens of thousands would hold
+ * back every small change behind it. They become a fan-out, rewritten in
+ * slices between windows.
+ */
+async function deferLargeFanOuts(prisma: PrismaClient, window: SyncWindow, films: number, plannedAt: Date): Promise<SyncWindow> {
+  const large = await findLargeFanOuts(prisma, window.touched, films);
+  if (large.genreIds.length === 0 && large.personIds.length === 0) return window;
+  const without = (ids: string[], taken: string[]) => ids.filter((id) => !taken.includes(id));
+  return {
+    ...window,
+    touched: {
+      genreIds: without(window.touched.genreIds, large.genreIds),
+      personIds: without(window.touched.personIds, large.personIds),
+      filmIds: window.touched.filmIds,
+    },
+    deferred: large,
+    plannedAt: plannedAt.toISOString(),
   };
 }
 
@@ -81,13 +108,12 @@ export function windowIsEmpty(window: SyncWindow): boolean {
 }
 
 /**
- * The newest `modified` a cursor may pass: the database's clock less the commit
- * lag, on a millisecond boundary. Rows stamped later wait for the next cycle,
+ * The database's clock. Less the commit lag it is the newest `modified` a
+ * cursor may pass (the watermark): rows stamped later wait for the next cycle,
  * which gives transactions that stamped `modified` before committing that long
  * to commit.
  */
-async function watermarkOf(prisma: PrismaClient, commitLagMs: number): Promise<Date> {
+async function databaseNow(prisma: PrismaClient): Promise<Date> {
   const rows = await prisma.$queryRaw<Array<{ now: Date }>>`SELECT clock_timestamp() AS now`;
-  const now = rows[0]!.now.getTime();
-  return new Date(now - commitLagMs);
+  return rows[0]!.now;
 }

@@ -1,0 +1,180 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { StateStore } from "../src/state/state-store.ts";
+import { Catalogue } from "./support/catalogue.ts";
+import { testPrisma } from "./support/clients.ts";
+import { createTestDatabase, type TestDatabase } from "./support/database.ts";
+import { dropIndices, engineRequest, uniqueIndexName } from "./support/engine.ts";
+import { etlEnv, expectIndexEqualsCatalogue, runCli, startCli, syncOnce, type EtlTarget } from "./support/etl.ts";
+import { mulberry32 } from "./support/random.ts";
+import { sleep, waitFor } from "./support/wait.ts";
+
+/**
+ * A genre or person with many films (a genre renamed in a large catalogue) is
+ * rewritten as a fan-out, in slices between windows: small changes must not
+ * wait behind it, and nothing may be lost when a run dies in the middle.
+ * Here "many" is 50 films, and slices are as small as they get.
+ */
+const LANE = { ETL_LARGE_FANOUT_FILMS: "50", ETL_FANOUT_SLICE_MS: "1", ETL_BATCH_SIZE: "5", ETL_BULK_CONCURRENCY: "1" };
+
+describe("large fan-outs, rewritten between smaller changes", () => {
+  let db: TestDatabase;
+  let catalogue: Catalogue;
+  let target: EtlTarget;
+  let everything: string;
+
+  beforeAll(async () => {
+    db = await createTestDatabase({ films: 400, seed: 41 });
+    catalogue = new Catalogue(db.url);
+    target = { databaseUrl: db.url, index: uniqueIndexName() };
+    // One genre every film has: its rename touches the whole catalogue.
+    everything = await catalogue.addGenre("Всё подряд");
+    await catalogue.query(
+      "INSERT INTO content.genre_film_work (id, genre_id, film_work_id, created) SELECT gen_random_uuid(), $1, id, now() FROM content.film_work",
+      [everything],
+    );
+    await syncOnce(target);
+  });
+
+  afterAll(async () => {
+    await catalogue?.close();
+    await dropIndices(target.index);
+    await db?.drop();
+  });
+
+  const fanOutState = async () =>
+    (
+      await catalogue.query<{ value: { queue: Array<{ after: string | null }> } }>("SELECT value FROM content.etl_state WHERE name = $1", [
+        `${target.index}:fanout`,
+      ])
+    )[0]?.value.queue ?? null;
+
+  it("a change committed while a fan-out is under way reaches the index before the fan-out ends", { timeout: 120_000 }, async () => {
+    const watcher = startCli(["--watch"], etlEnv(target, { ...LANE, ETL_WATCH_INTERVAL_S: "300", METRICS_PORT: "0" }), {
+      timeoutMs: 110_000,
+    });
+    try {
+      await catalogue.query("UPDATE content.genre SET name = name || ' (новое)', modified = now() WHERE id = $1", [everything]);
+      await waitFor(async () => (await fanOutState())?.[0]?.after != null, 30_000, "the fan-out under way");
+
+      // The film the fan-out reaches last (films go in id order).
+      const last = (await catalogue.query<{ id: string }>("SELECT id FROM content.film_work ORDER BY id DESC LIMIT 1"))[0]!.id;
+      await catalogue.query("UPDATE content.film_work SET title = 'Срочно', modified = now() WHERE id = $1", [last]);
+      await waitFor(async () => (await indexedTitle(target.index, last)) === "Срочно", 30_000, "the small change in the index");
+      const queue = await fanOutState();
+      expect(queue, "the fan-out had ended before the small change was written").not.toBeNull();
+      expect(queue![0]!.after! < last).toBe(true);
+
+      await waitFor(async () => (await fanOutState()) === null, 60_000, "the fan-out to end");
+      watcher.signal("SIGTERM");
+      const result = await watcher.result;
+      expect(result.code, result.stderr.slice(-2000)).toBe(143);
+      await expectIndexEqualsCatalogue(target);
+    } finally {
+      watcher.signal("SIGKILL");
+    }
+  });
+
+  it("a run killed with SIGKILL during a fan-out: status shows what is left, and the rerun converges", { timeout: 300_000 }, async () => {
+    const random = mulberry32(4242);
+    const env = etlEnv(target, LANE);
+    let killedDuringFanOut = 0;
+    for (let trial = 0; trial < 6; trial++) {
+      await catalogue.query("UPDATE content.genre SET name = name || '+', modified = now() WHERE id = $1", [everything]);
+      await smallChanges(catalogue, random);
+      let pid = 0;
+      let exited = false;
+      const run = runCli([], env, { onSpawn: (spawned) => (pid = spawned) }).finally(() => (exited = true));
+      await waitFor(async () => exited || (await fanOutState()) !== null, 30_000, "a fan-out recorded");
+      await sleep(Math.floor(random() * 300));
+      if (!exited) {
+        process.kill(pid, "SIGKILL");
+        if ((await run).signal === "SIGKILL" && (await fanOutState()) !== null) killedDuringFanOut++;
+      }
+      // Changes committed between the kill and the rerun, the big genre's among them.
+      await smallChanges(catalogue, random);
+      if (trial % 2 === 1)
+        await catalogue.query("UPDATE content.genre SET name = name || '*', modified = now() WHERE id = $1", [everything]);
+
+      if ((await fanOutState()) !== null) {
+        const status = await runCli(["status", "--json"], env);
+        const facts = JSON.parse(status.stdout) as { fanOutFilmsPending: number; lagSeconds: number };
+        expect(facts.fanOutFilmsPending).toBeGreaterThan(0);
+        expect(facts.lagSeconds).toBeGreaterThan(0);
+      }
+      await syncOnce(target, { ETL_LARGE_FANOUT_FILMS: LANE.ETL_LARGE_FANOUT_FILMS });
+      expect(await fanOutState()).toBeNull();
+      await expectIndexEqualsCatalogue(target);
+    }
+    // The trials must have killed runs mid fan-out, or they prove nothing.
+    expect(killedDuringFanOut).toBeGreaterThanOrEqual(3);
+  });
+
+  it("a full load (after a TRUNCATE) supersedes the fan-outs still to do", { timeout: 120_000 }, async () => {
+    await catalogue.query("UPDATE content.genre SET name = name || '#', modified = now() WHERE id = $1", [everything]);
+    let pid = 0;
+    const run = runCli([], etlEnv(target, LANE), { onSpawn: (spawned) => (pid = spawned) });
+    await waitFor(async () => (await fanOutState())?.[0]?.after != null, 30_000, "the fan-out under way");
+    process.kill(pid, "SIGKILL");
+    await run;
+    expect(await fanOutState()).not.toBeNull();
+
+    await catalogue.query("TRUNCATE content.person_film_work");
+    const outcome = await syncOnce(target, LANE);
+    expect(outcome.fullLoad).toBe(true);
+    // Each film once: the full load wrote every film after the rename, so the fan-out is not done again.
+    const films = (await catalogue.query<{ count: string }>("SELECT count(*) FROM content.film_work"))[0]!.count;
+    expect(outcome.written).toBe(Number(films));
+    expect(await fanOutState()).toBeNull();
+    await expectIndexEqualsCatalogue(target);
+  });
+
+  it("reindex hands the fan-outs still to do over to the alias, with the cursors", async () => {
+    const prisma = testPrisma(db.url);
+    try {
+      const source = new StateStore(prisma, `${target.index}_handover_source`);
+      const alias = new StateStore(prisma, `${target.index}_handover_alias`);
+      const next = { tables: {}, log: null };
+      await source.finishWindow({ next, deferred: { genreIds: [everything], personIds: [] }, plannedAt: "2026-11-29T12:00:00.000Z" });
+      await source.saveFanOutCursor("00000000-0000-0000-0000-000000000042");
+      await source.handOverTo(alias);
+      expect((await alias.load()).fanOuts).toEqual([
+        { genreIds: [everything], personIds: [], after: "00000000-0000-0000-0000-000000000042", since: "2026-11-29T12:00:00.000Z" },
+      ]);
+      expect((await source.load()).fanOuts).toEqual([]);
+      await alias.clear();
+    } finally {
+      await prisma.$disconnect();
+    }
+  });
+});
+
+async function indexedTitle(index: string, id: string): Promise<string | null> {
+  const { body } = await engineRequest<{ _source?: { title: string } }>("GET", `/${index}/_doc/${id}`, undefined, { allow: [404] });
+  return body._source?.title ?? null;
+}
+
+/** A handful of changes of every small kind: film fields, a person, links, a new film, a deletion. */
+async function smallChanges(catalogue: Catalogue, random: () => number): Promise<void> {
+  const pick = async (table: string) =>
+    (
+      await catalogue.query<{ id: string }>(
+        `SELECT id FROM content.${table} OFFSET floor($1::float8 * (SELECT count(*) FROM content.${table})) LIMIT 1`,
+        [random() * 0.999],
+      )
+    )[0]?.id;
+  await catalogue.query("UPDATE content.film_work SET rating = round((random() * 10)::numeric, 1) WHERE id = $1", [
+    await pick("film_work"),
+  ]);
+  await catalogue.query("UPDATE content.person SET full_name = full_name || '.', modified = now() WHERE id = $1", [await pick("person")]);
+  await catalogue.query("DELETE FROM content.person_film_work WHERE id = $1", [await pick("person_film_work")]);
+  await catalogue.query(
+    "DELETE FROM content.genre_film_work WHERE id = $1 AND genre_id <> (SELECT id FROM content.genre ORDER BY created DESC LIMIT 1)",
+    [await pick("genre_film_work")],
+  );
+  const film = await catalogue.addFilm({ title: `Новый ${Math.floor(random() * 1e6)}`, rating: 6 });
+  await catalogue.query(
+    "INSERT INTO content.genre_film_work (id, genre_id, film_work_id, created) SELECT gen_random_uuid(), g.id, $1, now() FROM content.genre g ORDER BY g.created DESC LIMIT 1",
+    [film],
+  );
+  await catalogue.query("DELETE FROM content.film_work WHERE id = $1", [await pick("film_work")]);
+}
