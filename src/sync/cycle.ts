@@ -52,9 +52,10 @@ export interface SyncOutcome {
 
 /**
  * One sync cycle: finish the window an earlier run left, then plan and work
- * through windows until no change is left. A window's cursors move only after
- * every film of it is acknowledged by the index; the film cursor moves after
- * each acknowledged batch.
+ * through windows until no change is left, and through the large fan-outs in
+ * slices between them. A window's cursors move only after every film of it is
+ * acknowledged by the index (with its fan-out recorded); the film and fan-out
+ * cursors move after each acknowledged batch.
  */
 export async function runSyncCycle(deps: SyncDependencies, control: SyncControl): Promise<SyncOutcome> {
   const { prisma, guards, store, log, config } = deps;
