@@ -17,6 +17,8 @@ export interface NearRealTime {
   maxS: number;
   changesPerS: number;
   idleCpuPct: number;
+  /** The longest a genre rename took until no document carried the old name; null without renames. */
+  fanOutMaxS: number | null;
   /** The watcher's peak RSS over the whole phase (VmHWM). */
   peakRssMb: number;
 }
@@ -58,6 +60,7 @@ export async function measureNearRealTime(es: Client, env: Record<string, string
     await writer.connect();
     const pools = await samplePools(writer);
     const latencies: number[] = [];
+    const fanOutS: number[] = [];
     const watching: Array<Promise<void>> = [];
     let made = 0;
     const started = performance.now();
@@ -67,6 +70,13 @@ export async function measureNearRealTime(es: Client, env: Record<string, string
         await sleep(Math.max(0, due - performance.now()));
         const change = await mixedChange(writer, i, pools);
         made++;
+        if (change.fannedOut) {
+          const committed = performance.now();
+          const fannedOut = change.fannedOut;
+          watching.push(
+            until(() => fannedOut(es, alias), 600_000, 250).then(() => void fanOutS.push((performance.now() - committed) / 1000)),
+          );
+        }
         if (change.visible) {
           const committed = performance.now();
           const visible = change.visible;
@@ -88,6 +98,7 @@ export async function measureNearRealTime(es: Client, env: Record<string, string
       p50S: at(0.5),
       p99S: at(0.99),
       maxS: latencies[latencies.length - 1]!,
+      fanOutMaxS: fanOutS.length > 0 ? Math.max(...fanOutS) : null,
       changesPerS: made / elapsedS,
       idleCpuPct,
       peakRssMb,
@@ -101,6 +112,8 @@ export async function measureNearRealTime(es: Client, env: Record<string, string
 interface Change {
   /** Resolves true once the change is searchable; absent for changes that are not sampled. */
   visible?: (es: Client, alias: string) => Promise<boolean>;
+  /** A genre rename: resolves true once no document carries the genre's old name (its fan-out is done). */
+  fannedOut?: (es: Client, alias: string) => Promise<boolean>;
 }
 
 interface Pools {
@@ -139,10 +152,12 @@ async function mixedChange(client: pg.Client, i: number, pools: Pools): Promise<
   }
   if (kind === 2 && GENRE_RENAMES && i % 600 === 2) {
     // A genre rename re-writes 1/26 of the catalogue: twice a minute at most.
-    await client.query(
-      `UPDATE content.genre SET name = left(name, 40) || '·' WHERE id = (SELECT id FROM content.genre ORDER BY random() LIMIT 1)`,
+    const renamed = await client.query<{ old: string }>(
+      `UPDATE content.genre g SET name = left(g.name, 40) || '·' FROM content.genre old
+       WHERE g.id = (SELECT id FROM content.genre ORDER BY random() LIMIT 1) AND old.id = g.id RETURNING old.name AS old`,
     );
-    return {};
+    const old = renamed.rows[0]!.old;
+    return { fannedOut: async (es, alias) => (await es.count({ index: alias, query: { term: { genres: old } } })).count === 0 };
   }
   if (kind === 2 || kind === 3) {
     await client.query(

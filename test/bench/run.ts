@@ -84,6 +84,7 @@ async function main(): Promise<void> {
     peak_rss_mb_incr_large: round(l.incrementalPeakRssMb, 1),
     nrt_p50_s: round(l.nearRealTime!.p50S, 2),
     nrt_p99_s: round(l.nearRealTime!.p99S, 2),
+    nrt_genre_rename_done_s: l.nearRealTime!.fanOutMaxS === null ? null : round(l.nearRealTime!.fanOutMaxS, 1),
     watch_idle_cpu_pct: round(l.nearRealTime!.idleCpuPct, 2),
     watch_peak_rss_mb: round(l.nearRealTime!.peakRssMb, 1),
     write_tps_notify_on: round(l.notifyCost!.onTps),
