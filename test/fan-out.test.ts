@@ -4,7 +4,7 @@ import { Catalogue } from "./support/catalogue.ts";
 import { testPrisma } from "./support/clients.ts";
 import { createTestDatabase, type TestDatabase } from "./support/database.ts";
 import { dropIndices, engineRequest, uniqueIndexName } from "./support/engine.ts";
-import { etlEnv, expectIndexEqualsCatalogue, runCli, startCli, syncOnce, type EtlTarget } from "./support/etl.ts";
+import { etlEnv, expectIndexEqualsCatalogue, logEntries, runCli, startCli, syncOnce, type EtlTarget } from "./support/etl.ts";
 import { mulberry32 } from "./support/random.ts";
 import { sleep, waitFor } from "./support/wait.ts";
 
@@ -72,6 +72,58 @@ describe("large fan-outs, rewritten between smaller changes", () => {
     } finally {
       watcher.signal("SIGKILL");
     }
+  });
+
+  it("a rename is rewritten once, though both the change log and the genre's cursor see it", { timeout: 120_000 }, async () => {
+    // The cursor sees the row a commit lag after the log did, while the fan-out is under way.
+    const watcher = startCli(
+      ["--watch"],
+      etlEnv(target, { ...LANE, ETL_COMMIT_LAG_MS: "1000", ETL_WATCH_INTERVAL_S: "300", METRICS_PORT: "0" }),
+      { timeoutMs: 110_000 },
+    );
+    const written = () =>
+      logEntries(watcher.stderr())
+        .filter((entry) => entry.msg === "sync finished")
+        .reduce((sum, entry) => sum + Number(entry.written), 0);
+    try {
+      await waitFor(() => logEntries(watcher.stderr()).some((entry) => entry.msg === "sync finished"), 30_000, "the first cycle");
+      const before = written();
+      await catalogue.query("UPDATE content.genre SET name = name || ' (ещё раз)', modified = now() WHERE id = $1", [everything]);
+      await waitFor(async () => (await fanOutState()) !== null, 30_000, "the fan-out");
+      await waitFor(async () => (await fanOutState()) === null, 60_000, "the fan-out to end");
+      await sleep(3000); // the cursor's turn, a commit lag later
+      await waitFor(async () => (await fanOutState()) === null, 60_000, "any second fan-out to end");
+      const films = Number((await catalogue.query<{ count: string }>("SELECT count(*) FROM content.film_work"))[0]!.count);
+      await waitFor(() => written() - before >= films, 30_000, "the cycle's summary");
+      expect(written() - before).toBe(films);
+    } finally {
+      watcher.signal("SIGKILL");
+    }
+    await expectIndexEqualsCatalogue(target);
+  });
+
+  it("a genre renamed again and again during its own fan-out does not keep a run from ending", { timeout: 120_000 }, async () => {
+    let renaming = true;
+    const renamer = (async () => {
+      while (renaming) {
+        await catalogue.query("UPDATE content.genre SET name = left(name, 60) || '~', modified = now() WHERE id = $1", [everything]);
+        await sleep(200);
+      }
+    })();
+    try {
+      const started = Date.now();
+      const run = await runCli([], etlEnv(target, LANE), { timeoutMs: 100_000 });
+      expect(run.code, run.stderr.slice(-2000)).toBe(0);
+      expect(renaming).toBe(true);
+      expect(Date.now() - started).toBeLessThan(60_000);
+      const summary = logEntries(run.stderr).find((entry) => entry.msg === "sync finished");
+      expect(summary?.fanOutsLeft).toBeDefined();
+    } finally {
+      renaming = false;
+      await renamer;
+    }
+    await syncOnce(target, LANE);
+    await expectIndexEqualsCatalogue(target);
   });
 
   it("a run killed with SIGKILL during a fan-out: status shows what is left, and the rerun converges", { timeout: 300_000 }, async () => {

@@ -129,7 +129,7 @@ export async function statusCommand(app: App, options: { json: boolean; print(li
     const genres = new Set(state.fanOuts.flatMap((fanOut) => fanOut.genreIds)).size;
     const persons = new Set(state.fanOuts.flatMap((fanOut) => fanOut.personIds)).size;
     options.print(
-      `fan-out     ${status.fanOutFilmsPending} films of ${genres} genres and ${persons} persons still to rewrite, for changes committed by ${state.fanOuts[0]!.since}`,
+      `fan-out     ${count(status.fanOutFilmsPending, "film")} of ${count(genres, "genre")} and ${count(persons, "person")} still to rewrite, for changes committed by ${state.fanOuts[0]!.since}`,
     );
   }
   for (const warning of warnings) options.print(`WARNING     ${warning}`);
@@ -186,4 +186,8 @@ function formatLag(seconds: number | null): string {
   if (seconds === null) return "-";
   if (seconds === 0) return "0 s (nothing pending)";
   return seconds < 120 ? `${seconds.toFixed(1)} s` : `${Math.round(seconds / 60)} min`;
+}
+
+function count(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? "" : "s"}`;
 }

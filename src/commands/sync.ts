@@ -79,6 +79,8 @@ async function syncLoop(app: App, control: SyncControl, options: SyncOptions, wa
       metrics?.cycleFinished(result.outcome);
       logSummary(log, result.outcome);
       if (result.outcome.interrupted || !options.watch) return ExitCode.ok;
+      // Work was left for the next cycle on purpose (it releases the lock between): start it now.
+      if (result.outcome.fanOutsLeft && !control.stopRequested()) continue;
     }
     if (control.stopRequested()) return ExitCode.ok;
     // Busy or failing: wait for the interval, not for the next notification.

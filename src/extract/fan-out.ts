@@ -7,8 +7,8 @@ export interface FanOutIds {
 
 /**
  * Which of these genres and persons are linked to more than `films` films
- * (join-table rows, counted through the join tables' entity indexes and never
- * past `films + 1` per entity, so the check costs the same at any size).
+ * (counted through the join tables' entity indexes, never past `films + 1`
+ * per entity, so the check costs the same at any size).
  */
 export async function findLargeFanOuts(prisma: PrismaClient, entities: FanOutIds, films: number): Promise<FanOutIds> {
   if (entities.genreIds.length === 0 && entities.personIds.length === 0) return { genreIds: [], personIds: [] };
@@ -20,7 +20,7 @@ export async function findLargeFanOuts(prisma: PrismaClient, entities: FanOutIds
     UNION ALL
     SELECT 'person', p.id::text FROM unnest(${entities.personIds}::uuid[]) AS p(id)
     WHERE (SELECT count(*) FROM (
-      SELECT 1 FROM content.person_film_work pfw WHERE pfw.person_id = p.id LIMIT ${films + 1}
+      SELECT DISTINCT pfw.film_work_id FROM content.person_film_work pfw WHERE pfw.person_id = p.id LIMIT ${films + 1}
     ) links) > ${films}`;
   return {
     genreIds: rows.filter((row) => row.kind === "genre").map((row) => row.id),

@@ -17,6 +17,8 @@ export interface RowCursor {
 
 export interface ChangedRows {
   ids: string[];
+  /** Each row's `modified` (ms), in the order of `ids`. */
+  modifiedMs: number[];
   next: RowCursor;
   /** True when rows beyond `next` (and before the watermark) may remain. */
   more: boolean;
@@ -74,6 +76,13 @@ export async function readChangedRows(
 ): Promise<ChangedRows> {
   const { find } = TABLES[table](prisma);
   const ids: string[] = [];
+  const modifiedMs: number[] = [];
+  const take = (rows: Array<{ id: string; modified: Date | null }>) => {
+    for (const row of rows) {
+      ids.push(row.id);
+      modifiedMs.push(row.modified!.getTime());
+    }
+  };
   let from: Date | undefined;
 
   if (after) {
@@ -84,9 +93,9 @@ export async function readChangedRows(
       take: limit,
       select: SELECT,
     });
-    ids.push(...restOfGroup.map((row) => row.id));
+    take(restOfGroup);
     if (restOfGroup.length === limit) {
-      return { ids, next: { modifiedMs: after.modifiedMs, id: ids[ids.length - 1]! }, more: true };
+      return { ids, modifiedMs, next: { modifiedMs: after.modifiedMs, id: ids[ids.length - 1]! }, more: true };
     }
     from = groupEnd;
   }
@@ -99,8 +108,8 @@ export async function readChangedRows(
     select: SELECT,
   });
   if (rows.length < room) {
-    ids.push(...rows.map((row) => row.id));
-    return { ids, next: { modifiedMs: watermark.getTime() - 1, id: MAX_UUID }, more: false };
+    take(rows);
+    return { ids, modifiedMs, next: { modifiedMs: watermark.getTime() - 1, id: MAX_UUID }, more: false };
   }
 
   // The last millisecond group may be cut short, and within it rows are in
@@ -108,9 +117,9 @@ export async function readChangedRows(
   const lastMs = rows[rows.length - 1]!.modified!.getTime();
   const complete = rows.filter((row) => row.modified!.getTime() < lastMs);
   if (complete.length > 0) {
-    ids.push(...complete.map((row) => row.id));
+    take(complete);
     const lastCompleteMs = complete[complete.length - 1]!.modified!.getTime();
-    return { ids, next: { modifiedMs: lastCompleteMs, id: MAX_UUID }, more: true };
+    return { ids, modifiedMs, next: { modifiedMs: lastCompleteMs, id: MAX_UUID }, more: true };
   }
   // ...or, when one millisecond holds them all, read that group in id order.
   const group = await find({
@@ -119,9 +128,9 @@ export async function readChangedRows(
     take: room,
     select: SELECT,
   });
-  ids.push(...group.map((row) => row.id));
+  take(group);
   const next = group.length < room ? { modifiedMs: lastMs, id: MAX_UUID } : { modifiedMs: lastMs, id: ids[ids.length - 1]! };
-  return { ids, next, more: true };
+  return { ids, modifiedMs, next, more: true };
 }
 
 /**

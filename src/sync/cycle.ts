@@ -47,6 +47,8 @@ export interface SyncOutcome {
   fullLoad: boolean;
   /** Stopped on request before the work was done; the state says where. */
   interrupted: boolean;
+  /** Fan-outs planned after the cycle caught up were left for the next cycle. */
+  fanOutsLeft: boolean;
   durationMs: number;
 }
 
@@ -60,7 +62,15 @@ export interface SyncOutcome {
 export async function runSyncCycle(deps: SyncDependencies, control: SyncControl): Promise<SyncOutcome> {
   const { prisma, guards, store, log, config } = deps;
   const started = Date.now();
-  const outcome: SyncOutcome = { written: 0, deleted: 0, windows: 0, fullLoad: false, interrupted: false, durationMs: 0 };
+  const outcome: SyncOutcome = {
+    written: 0,
+    deleted: 0,
+    windows: 0,
+    fullLoad: false,
+    interrupted: false,
+    fanOutsLeft: false,
+    durationMs: 0,
+  };
 
   const logInstalled = await guards.postgres(() => changeLogInstalled(prisma));
   if (!logInstalled) {
@@ -77,43 +87,52 @@ export async function runSyncCycle(deps: SyncDependencies, control: SyncControl)
   if (restored.kind === "refused") logRefusedRestore(log, deps.index, restored.reason);
 
   const planOptions = { ...config, changeLogInstalled: logInstalled };
+  const fanOutProgress = new Progress(log, "fan-out", null);
+  /**
+   * When this cycle first caught up with every change source. The fan-outs
+   * planned by then are its work; later ones are left for the next cycle, so
+   * a genre renamed again and again cannot keep one cycle (and the lock) forever.
+   */
+  let caughtUpAt: number | null = null;
   for (;;) {
     if (control.stopRequested()) return finish(true);
     const state = await guards.postgres(() => store.load());
-    let window = state.window;
-    let filmAfter = state.filmAfter;
-    const resumed = window !== null;
-    if (window) {
-      log.info("resuming the window an earlier run left unfinished", { fullLoad: window.fullLoad, after: filmAfter });
-    } else {
-      const planned = await guards.postgres(() => planWindow(prisma, state.cursors, planOptions));
-      if (windowIsEmpty(planned)) {
-        // Written even when nothing moved: the row's age is how pruning tells a live index from an abandoned one.
-        await guards.postgres(() => store.finishWindow(planned));
-        if (planned.more) continue;
-        // Small changes first: a fan-out moves on by one slice, then the cycle looks for changes again.
-        const fanOuts = planned.deferred ? (await guards.postgres(() => store.load())).fanOuts : state.fanOuts;
-        const fanOut = fanOuts[0];
-        if (!fanOut) break;
-        if (!(await writeFanOutSlice(deps, fanOut, writesThroughAlias, control, outcome))) return finish(true);
-        continue;
-      }
-      window = planned;
-      filmAfter = null;
-      await guards.postgres(() => store.beginWindow(planned));
+    if (state.window) {
+      // A resumed window was planned by an earlier run: what changed since is still ahead, so plan again after it.
+      log.info("resuming the window an earlier run left unfinished", { fullLoad: state.window.fullLoad, after: state.filmAfter });
+      if (!(await runWindow(state.window, state.filmAfter))) return finish(true);
+      continue;
     }
+    const planned = await guards.postgres(() => planWindow(prisma, state.cursors, planOptions, state.fanOuts));
+    if (windowIsEmpty(planned)) {
+      // Written even when nothing moved: the row's age is how pruning tells a live index from an abandoned one.
+      await guards.postgres(() => store.finishWindow(planned));
+    } else {
+      await guards.postgres(() => store.beginWindow(planned));
+      if (!(await runWindow(planned, null))) return finish(true);
+    }
+    if (planned.more) continue;
+    caughtUpAt ??= Date.parse(planned.plannedAt ?? new Date().toISOString());
 
-    outcome.windows++;
-    outcome.fullLoad ||= window.fullLoad;
-    const done = await processWindow(deps, window, filmAfter, writesThroughAlias, control, outcome);
-    if (!done) return finish(true);
-    const finished = window;
-    await guards.postgres(() => store.finishWindow(finished));
-    // A resumed window was planned by an earlier run: what changed since is still ahead.
-    if (!window.more && !resumed && !window.deferred && state.fanOuts.length === 0) break;
+    // Small changes first: a fan-out moves on by one slice, then the cycle looks for changes again.
+    const fanOut = planned.deferred || planned.fullLoad ? (await guards.postgres(() => store.load())).fanOuts[0] : state.fanOuts[0];
+    if (!fanOut) break;
+    if (Date.parse(fanOut.since) > caughtUpAt) {
+      outcome.fanOutsLeft = true;
+      break;
+    }
+    if (!(await writeFanOutSlice(deps, fanOut, writesThroughAlias, control, outcome, fanOutProgress))) return finish(true);
   }
   if (logInstalled) await pruneConsumedChanges(deps);
   return finish(false);
+
+  async function runWindow(window: SyncWindow, filmAfter: string | null): Promise<boolean> {
+    outcome.windows++;
+    outcome.fullLoad ||= window.fullLoad;
+    if (!(await processWindow(deps, window, filmAfter, writesThroughAlias, control, outcome))) return false;
+    await guards.postgres(() => store.finishWindow(window));
+    return true;
+  }
 
   function finish(interrupted: boolean): SyncOutcome {
     return { ...outcome, interrupted, durationMs: Date.now() - started };
@@ -307,6 +326,7 @@ async function writeFanOutSlice(
   requireAlias: boolean,
   control: SyncControl,
   outcome: SyncOutcome,
+  progress: Progress,
 ): Promise<boolean> {
   const { guards, store, log, config } = deps;
   if (fanOut.after === null) {
@@ -319,7 +339,7 @@ async function writeFanOutSlice(
     selection: { kind: "touched", genreIds: fanOut.genreIds, personIds: fanOut.personIds, filmIds: [] },
     after: fanOut.after,
     saveCursor: (after) => store.saveFanOutCursor(after),
-    progress: new Progress(log, "fan-out", null),
+    progress,
     deadline: Date.now() + config.fanOutSliceMs,
   };
   const ended = await writeFilms(deps, run, writeTargetOf(deps, requireAlias), control, outcome);

@@ -3,7 +3,7 @@ import type { PrismaClient } from "../db/prisma.ts";
 import { compareLogCursors, readChangeLog, readCompletedTransactionsBound } from "../extract/change-log.ts";
 import { findLargeFanOuts } from "../extract/fan-out.ts";
 import { MAX_UUID, readChangedRows } from "../extract/row-cursor.ts";
-import type { Cursors, SyncWindow } from "../state/sync-state.ts";
+import type { Cursors, FanOut, SyncWindow } from "../state/sync-state.ts";
 
 export interface PlanOptions {
   tables: SourceTable[];
@@ -24,22 +24,31 @@ const TOUCHED_KEY: Record<SourceTable, keyof SyncWindow["touched"]> = {
  * Decides the next unit of work. With no cursors yet it is a full load whose
  * cursors start at the moment it was planned; otherwise the next rows changed
  * per table (typed cursor queries) plus the next change-log entries.
+ * `queued` are the fan-outs still to rewrite.
  */
-export async function planWindow(prisma: PrismaClient, cursors: Cursors | null, options: PlanOptions): Promise<SyncWindow> {
+export async function planWindow(
+  prisma: PrismaClient,
+  cursors: Cursors | null,
+  options: PlanOptions,
+  queued: readonly FanOut[] = [],
+): Promise<SyncWindow> {
   const now = await databaseNow(prisma);
   const watermark = new Date(now.getTime() - options.commitLagMs);
   const bound = options.changeLogInstalled ? await readCompletedTransactionsBound(prisma) : null;
 
-  if (cursors === null) return fullLoadWindow(options, watermark, bound, null);
+  if (cursors === null) return fullLoadWindow(options, watermark, bound, null, now);
 
   const touched = { genreIds: new Set<string>(), personIds: new Set<string>(), filmIds: new Set<string>() };
   const next: Cursors = { tables: { ...cursors.tables }, log: null };
   let more = false;
   let reload = false;
 
+  /** When each genre and person the cursors found was modified. */
+  const modifiedMs = new Map<string, number>();
   for (const table of options.tables) {
     const changed = await readChangedRows(prisma, table, cursors.tables[table] ?? null, watermark, options.changeBatchSize);
     for (const id of changed.ids) touched[TOUCHED_KEY[table]].add(id);
+    if (table !== "film_work") changed.ids.forEach((id, i) => modifiedMs.set(id, changed.modifiedMs[i]!));
     next.tables[table] = changed.next;
     more ||= changed.more;
   }
@@ -49,6 +58,8 @@ export async function planWindow(prisma: PrismaClient, cursors: Cursors | null, 
     for (const id of entries.byEntity.film_work) touched.filmIds.add(id);
     for (const id of entries.byEntity.genre) touched.genreIds.add(id);
     for (const id of entries.byEntity.person) touched.personIds.add(id);
+    // Logged: a change of its own, whatever the cursors say.
+    for (const id of [...entries.byEntity.genre, ...entries.byEntity.person]) modifiedMs.delete(id);
     next.log = entries.next;
     more ||= entries.more;
     reload = entries.reload;
@@ -57,14 +68,36 @@ export async function planWindow(prisma: PrismaClient, cursors: Cursors | null, 
   // A truncated table: what it held is gone without a trace per row, so this window loads everything.
   // Loading everything also covers every change committed before it was planned: the cursors move to
   // the plan's moment, so a burst of TRUNCATEs costs one reload, not one per batch of log entries.
-  if (reload) return fullLoadWindow(options, watermark, bound, cursors);
+  if (reload) return fullLoadWindow(options, watermark, bound, cursors, now);
   const window: SyncWindow = {
     fullLoad: false,
     touched: { genreIds: [...touched.genreIds], personIds: [...touched.personIds], filmIds: [...touched.filmIds] },
     next,
     more,
+    plannedAt: now.toISOString(),
   };
-  return options.largeFanOutFilms > 0 ? deferLargeFanOuts(prisma, window, options.largeFanOutFilms, now) : window;
+  if (options.largeFanOutFilms === 0) return window;
+  const covered = bound === null ? new Set<string>() : coveredByQueued(modifiedMs, queued);
+  return deferLargeFanOuts(prisma, window, options.largeFanOutFilms, covered);
+}
+
+/**
+ * Genres and persons that only the cursors found (the change log did not
+ * list them in this window) and that a queued fan-out planned after their
+ * `modified` already rewrites. With change capture the log lists every
+ * change, so the cursors find the same rename again a commit lag after the
+ * log did: without this, every large rename would be rewritten twice.
+ * A change the log has not listed yet comes with a later window.
+ */
+function coveredByQueued(modifiedMs: Map<string, number>, queued: readonly FanOut[]): Set<string> {
+  const covered = new Set<string>();
+  for (const [id, modified] of modifiedMs) {
+    const rewrites = queued.some(
+      (fanOut) => Date.parse(fanOut.since) >= modified && (fanOut.genreIds.includes(id) || fanOut.personIds.includes(id)),
+    );
+    if (rewrites) covered.add(id);
+  }
+  return covered;
 }
 
 /**
@@ -73,24 +106,24 @@ export async function planWindow(prisma: PrismaClient, cursors: Cursors | null, 
  * back every small change behind it. They become a fan-out, rewritten in
  * slices between windows.
  */
-async function deferLargeFanOuts(prisma: PrismaClient, window: SyncWindow, films: number, plannedAt: Date): Promise<SyncWindow> {
+async function deferLargeFanOuts(prisma: PrismaClient, window: SyncWindow, films: number, covered: Set<string>): Promise<SyncWindow> {
   const large = await findLargeFanOuts(prisma, window.touched, films);
   if (large.genreIds.length === 0 && large.personIds.length === 0) return window;
-  const without = (ids: string[], taken: string[]) => ids.filter((id) => !taken.includes(id));
+  const taken = new Set([...large.genreIds, ...large.personIds]);
+  const kept = (ids: string[]) => ids.filter((id) => !taken.has(id));
+  const deferred = {
+    genreIds: large.genreIds.filter((id) => !covered.has(id)),
+    personIds: large.personIds.filter((id) => !covered.has(id)),
+  };
   return {
     ...window,
-    touched: {
-      genreIds: without(window.touched.genreIds, large.genreIds),
-      personIds: without(window.touched.personIds, large.personIds),
-      filmIds: window.touched.filmIds,
-    },
-    deferred: large,
-    plannedAt: plannedAt.toISOString(),
+    touched: { genreIds: kept(window.touched.genreIds), personIds: kept(window.touched.personIds), filmIds: window.touched.filmIds },
+    ...(deferred.genreIds.length + deferred.personIds.length > 0 ? { deferred } : {}),
   };
 }
 
 /** A window that loads every film, after which the cursors stand at the moment it was planned (never behind `after`). */
-function fullLoadWindow(options: PlanOptions, watermark: Date, bound: string | null, after: Cursors | null): SyncWindow {
+function fullLoadWindow(options: PlanOptions, watermark: Date, bound: string | null, after: Cursors | null, now: Date): SyncWindow {
   const tables: Cursors["tables"] = {};
   for (const table of options.tables) {
     const planned = { modifiedMs: watermark.getTime() - 1, id: MAX_UUID };
@@ -99,7 +132,13 @@ function fullLoadWindow(options: PlanOptions, watermark: Date, bound: string | n
   }
   const caughtUp = bound === null ? null : { txid: bound, seq: "0" };
   const log = after?.log && (caughtUp === null || compareLogCursors(after.log, caughtUp) > 0) ? after.log : caughtUp;
-  return { fullLoad: true, touched: { genreIds: [], personIds: [], filmIds: [] }, next: { tables, log }, more: false };
+  return {
+    fullLoad: true,
+    touched: { genreIds: [], personIds: [], filmIds: [] },
+    next: { tables, log },
+    more: false,
+    plannedAt: now.toISOString(),
+  };
 }
 
 export function windowIsEmpty(window: SyncWindow): boolean {

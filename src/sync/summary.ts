@@ -10,6 +10,9 @@ export function logSummary(log: Logger, outcome: SyncOutcome): void {
     deleted: outcome.deleted,
     windows: outcome.windows,
     fullLoad: outcome.fullLoad,
+    ...(outcome.fanOutsLeft
+      ? { fanOutsLeft: "changes of genres or persons with many films committed during the cycle: the next cycle rewrites their films" }
+      : {}),
     durationS: Math.round(seconds * 100) / 100,
     docsPerS: seconds > 0 ? Math.round(docs / seconds) : 0,
   });
