@@ -19,7 +19,14 @@ export async function runEtl(env: Record<string, string>, onSpawn?: (pid: number
   const started = performance.now();
   const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", ETL_LOG_FORMAT: "json", ...env },
+    env: {
+      PATH: process.env.PATH ?? "",
+      HOME: process.env.HOME ?? "/tmp",
+      ETL_LOG_FORMAT: "json",
+      // e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile the ETL (not a heap flag: the ETL still relaunches with its own).
+      ...(process.env.BENCH_ETL_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_ETL_NODE_OPTIONS } : {}),
+      ...env,
+    },
     stdio: ["ignore", "pipe", "pipe"],
   });
   const pid = child.pid!;

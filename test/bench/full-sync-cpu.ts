@@ -45,6 +45,8 @@ async function main(): Promise<void> {
           films,
           written: run.written,
           wall_s: Math.round(run.wallS * 10) / 10,
+          docs_per_s: Math.round(run.written / run.wallS),
+          peak_rss_mb: Math.round(run.peakRssMb * 10) / 10,
           pg_cpu_us_per_doc: us(split.postgres),
           etl_cpu_us_per_doc: us(split.node),
           engine_cpu_us_per_doc: us(split.java),
