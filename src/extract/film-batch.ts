@@ -92,12 +92,14 @@ export async function readFilmBatch(
       END AS problem
     FROM page
     LEFT JOIN content.film_work fw ON fw.id = page.id
-    LEFT JOIN LATERAL (
-      SELECT json_agg(g.name ORDER BY g.name COLLATE "C", g.id) AS names
-      FROM content.genre_film_work gfw
+    -- The page's genres in one grouped scan: one hash of the genre table per page, not one per film.
+    LEFT JOIN (
+      SELECT gfw.film_work_id, json_agg(g.name ORDER BY g.name COLLATE "C", g.id) AS names
+      FROM page
+      JOIN content.genre_film_work gfw ON gfw.film_work_id = page.id
       JOIN content.genre g ON g.id = gfw.genre_id
-      WHERE gfw.film_work_id = page.id
-    ) genres ON fw.id IS NOT NULL
+      GROUP BY gfw.film_work_id
+    ) genres ON genres.film_work_id = fw.id
     LEFT JOIN LATERAL (
       SELECT
         json_agg(p.full_name ORDER BY p.full_name COLLATE "C", p.id) FILTER (WHERE pfw.role = 'director') AS directors_names,
