@@ -139,7 +139,7 @@ export function loadConfig(env: Env = readProcessEnv(), overrides: Env = {}): Co
     bulkMaxBytes: read.integer("ETL_BULK_MAX_BYTES", 10 * 1024 * 1024, 1024, 100 * 1024 * 1024),
     bulkConcurrency: read.integer("ETL_BULK_CONCURRENCY", 2, 1, 8),
     largeFanOutFilms: read.integer("ETL_LARGE_FANOUT_FILMS", 1000, 0, 100_000_000),
-    fanOutSliceMs: read.integer("ETL_FANOUT_SLICE_MS", 250, 1, 600_000),
+    fanOutSliceMs: read.integer("ETL_FANOUT_SLICE_MS", 100, 1, 600_000),
     retry: {
       maxAttempts: read.integer("ETL_RETRY_MAX_ATTEMPTS", 6, 0, 100),
       initialDelayMs: read.integer("ETL_RETRY_INITIAL_DELAY_MS", 200, 1, 60_000),

@@ -2,7 +2,14 @@ import type { Config } from "../config.ts";
 import type { PrismaClient } from "../db/prisma.ts";
 import { describeError, IndexGoneError, RejectedDocumentsError } from "../errors.ts";
 import { changeLogInstalled, compareLogCursors, pruneChangeLog } from "../extract/change-log.ts";
-import { countFilms, filmBatchLimits, readFilmBatch, type FilmBatchRow, type FilmSelection } from "../extract/film-batch.ts";
+import {
+  countFilms,
+  filmBatchLimits,
+  readFilmBatch,
+  type FilmBatchLimits,
+  type FilmBatchRow,
+  type FilmSelection,
+} from "../extract/film-batch.ts";
 import type { Logger } from "../log.ts";
 import type { Guards } from "../resilience/policies.ts";
 import { StateStore } from "../state/state-store.ts";
@@ -286,9 +293,12 @@ function writeTargetOf(deps: SyncDependencies, requireAlias: boolean): WriteTarg
   };
 }
 
+const FAN_OUT_BATCH_FILMS = 100;
+
 /** Films to write, from where an earlier run stopped, and where to record how far it got. */
 interface FilmRun {
   selection: FilmSelection;
+  limits: FilmBatchLimits;
   after: string | null;
   saveCursor(after: string): Promise<void>;
   progress: Progress;
@@ -308,6 +318,7 @@ async function writeWindow(
   const total = window.fullLoad ? await guards.postgres(() => countFilms(prisma)) : null;
   const run: FilmRun = {
     selection: window.fullLoad ? { kind: "all" } : { kind: "touched", ...window.touched },
+    limits: filmBatchLimits(deps.config),
     after: filmAfter,
     saveCursor: (after) => store.saveFilmCursor(after),
     progress: new Progress(log, window.fullLoad ? "full load" : "catching up", total),
@@ -337,6 +348,8 @@ async function writeFanOutSlice(
   }
   const run: FilmRun = {
     selection: { kind: "touched", genreIds: fanOut.genreIds, personIds: fanOut.personIds, filmIds: [] },
+    // Small batches: a slice ends only after a whole batch is read and written.
+    limits: { ...filmBatchLimits(config), films: Math.min(config.batchSize, FAN_OUT_BATCH_FILMS) },
     after: fanOut.after,
     saveCursor: (after) => store.saveFanOutCursor(after),
     progress,
@@ -359,8 +372,7 @@ async function writeFilms(
 
   // While the index digests up to `bulkConcurrency` batches, Postgres already
   // prepares the next; the cursor only moves past acknowledged batches.
-  const read = (after: string | null) =>
-    settleLater(guards.postgres(() => readFilmBatch(prisma, run.selection, after, filmBatchLimits(config))));
+  const read = (after: string | null) => settleLater(guards.postgres(() => readFilmBatch(prisma, run.selection, after, run.limits)));
   const writes = new OrderedWrites<FilmBatchRow[], BatchResult>(config.bulkConcurrency, async (rows, result) => {
     outcome.written += result.written;
     outcome.deleted += result.deleted;

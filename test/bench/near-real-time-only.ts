@@ -1,6 +1,7 @@
 // `npx tsx test/bench/near-real-time-only.ts [--films N]`: the bench's near-real-time phase alone
 // (a full sync first, then --watch under the writer), for comparing its settings without the whole bench.
-// BENCH_NRT_GENRE_RENAMES=0 leaves the genre renames out of the writer's mix.
+// BENCH_NRT_GENRE_RENAMES=0 leaves the genre renames out of the writer's mix. With --reuse the index
+// stays after the run, and a later --reuse run starts from it (a catch-up sync instead of a full one).
 import { parseArgs } from "node:util";
 import { Client } from "@elastic/elasticsearch";
 import { DEFAULT_DATABASE_URL } from "../../src/config.ts";
@@ -10,17 +11,20 @@ import { deleteAliasIndices, freshStart } from "./fresh-start.ts";
 import { measureNearRealTime } from "./near-real-time.ts";
 
 const log = (line: string) => process.stderr.write(`[nrt ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
-const { values } = parseArgs({ options: { films: { type: "string" } } });
+const { values } = parseArgs({ options: { films: { type: "string" }, reuse: { type: "boolean" } } });
 const films = Number(values.films ?? 1_000_000);
 const esUrl = process.env.ELASTICSEARCH_URL || "http://127.0.0.1:9200";
 const es = new Client({ node: esUrl, maxRetries: 0, requestTimeout: 600_000 });
 const databaseUrl = await ensureCatalogue(process.env.DATABASE_URL || DEFAULT_DATABASE_URL, films, log);
 const alias = `bench_nrt_${films}`;
-const env = { DATABASE_URL: databaseUrl, ELASTICSEARCH_URL: esUrl, ELASTICSEARCH_INDEX: alias, ETL_COMMIT_LAG_MS: "0" };
+// ETL_* settings of this shell reach the ETL, for comparing them.
+const etlSettings = Object.fromEntries(Object.entries(process.env).filter(([name]) => name.startsWith("ETL_"))) as Record<string, string>;
+const env = { ...etlSettings, DATABASE_URL: databaseUrl, ELASTICSEARCH_URL: esUrl, ELASTICSEARCH_INDEX: alias, ETL_COMMIT_LAG_MS: "0" };
+const reused = values.reuse === true && (await es.indices.existsAlias({ name: alias }));
 try {
-  await freshStart(es, databaseUrl, alias);
+  if (!reused) await freshStart(es, databaseUrl, alias);
   const full = await runEtl(env);
-  log(`full sync ${full.written} docs in ${full.wallS.toFixed(1)} s`);
+  log(`${reused ? "catch-up" : "full"} sync ${full.written} docs in ${full.wallS.toFixed(1)} s`);
   const nrt = await measureNearRealTime(es, env, log);
   console.log(
     JSON.stringify({
@@ -34,6 +38,6 @@ try {
     }),
   );
 } finally {
-  await deleteAliasIndices(es, alias);
+  if (!values.reuse) await deleteAliasIndices(es, alias);
   await es.close();
 }
