@@ -3,8 +3,17 @@ import { StateStore } from "../src/state/state-store.ts";
 import { Catalogue } from "./support/catalogue.ts";
 import { testPrisma } from "./support/clients.ts";
 import { createTestDatabase, type TestDatabase } from "./support/database.ts";
-import { dropIndices, engineRequest, uniqueIndexName } from "./support/engine.ts";
-import { etlEnv, expectIndexEqualsCatalogue, logEntries, runCli, startCli, syncOnce, type EtlTarget } from "./support/etl.ts";
+import { dropIndices, indexedTitle, uniqueIndexName } from "./support/engine.ts";
+import {
+  etlEnv,
+  expectIndexEqualsCatalogue,
+  logEntries,
+  runCli,
+  startCli,
+  syncOnce,
+  writtenInLogs,
+  type EtlTarget,
+} from "./support/etl.ts";
 import { mulberry32 } from "./support/random.ts";
 import { sleep, waitFor } from "./support/wait.ts";
 
@@ -81,10 +90,7 @@ describe("large fan-outs, rewritten between smaller changes", () => {
       etlEnv(target, { ...LANE, ETL_COMMIT_LAG_MS: "1000", ETL_WATCH_INTERVAL_S: "300", METRICS_PORT: "0" }),
       { timeoutMs: 110_000 },
     );
-    const written = () =>
-      logEntries(watcher.stderr())
-        .filter((entry) => entry.msg === "sync finished")
-        .reduce((sum, entry) => sum + Number(entry.written), 0);
+    const written = () => writtenInLogs(watcher.stderr());
     try {
       await waitFor(() => logEntries(watcher.stderr()).some((entry) => entry.msg === "sync finished"), 30_000, "the first cycle");
       const before = written();
@@ -199,11 +205,6 @@ describe("large fan-outs, rewritten between smaller changes", () => {
     }
   });
 });
-
-async function indexedTitle(index: string, id: string): Promise<string | null> {
-  const { body } = await engineRequest<{ _source?: { title: string } }>("GET", `/${index}/_doc/${id}`, undefined, { allow: [404] });
-  return body._source?.title ?? null;
-}
 
 /** A handful of changes of every small kind: film fields, a person, links, a new film, a deletion. */
 async function smallChanges(catalogue: Catalogue, random: () => number): Promise<void> {

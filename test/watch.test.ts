@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Catalogue } from "./support/catalogue.ts";
 import { createTestDatabase, type TestDatabase } from "./support/database.ts";
-import { dropIndices, engineRequest, uniqueIndexName } from "./support/engine.ts";
+import { dropIndices, indexedTitle, uniqueIndexName } from "./support/engine.ts";
 import {
   etlEnv,
   expectIndexEqualsCatalogue,
@@ -11,6 +11,7 @@ import {
   startCli,
   type EtlTarget,
   type RunningCli,
+  writtenInLogs,
 } from "./support/etl.ts";
 import { freePort } from "./support/ports.ts";
 import { parseMetrics, sampleValue } from "./support/prometheus.ts";
@@ -47,10 +48,7 @@ describe("--watch wakes on change and serves metrics", () => {
   });
 
   const cyclesFinished = () => logEntries(watcher.stderr()).filter((entry) => entry.msg === "sync finished").length;
-  const titleInIndex = async (id: string): Promise<string | undefined> => {
-    const { body } = await engineRequest("GET", `/${target.index}/_doc/${id}`, undefined, { allow: [404] });
-    return body?._source?.title;
-  };
+  const titleInIndex = (id: string) => indexedTitle(target.index, id);
   const firstFilm = async (offset: number) =>
     (await catalogue.one<{ id: string }>("SELECT id FROM content.film_work ORDER BY id OFFSET $1 LIMIT 1", [offset])).id;
 
@@ -92,16 +90,13 @@ describe("--watch wakes on change and serves metrics", () => {
   });
 
   it("/metrics parses, and its counters match what the watcher wrote; /healthz says healthy", async () => {
-    const writtenInLogs = () =>
-      logEntries(watcher.stderr())
-        .filter((entry) => entry.msg === "sync finished")
-        .reduce((sum, entry) => sum + Number(entry.written), 0);
+    const written = () => writtenInLogs(watcher.stderr());
     // A scrape between two log reads that agree: no cycle finished in between.
     const quietScrape = async () => {
       for (;;) {
-        const [logged, cycles] = [writtenInLogs(), cyclesFinished()];
+        const [logged, cycles] = [written(), cyclesFinished()];
         const families = parseMetrics(await (await fetch(`${metricsUrl}/metrics`)).text());
-        if (writtenInLogs() === logged && cyclesFinished() === cycles) return { families, logged, cycles };
+        if (written() === logged && cyclesFinished() === cycles) return { families, logged, cycles };
       }
     };
     const labels = { index: target.index };

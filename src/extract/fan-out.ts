@@ -1,4 +1,5 @@
 import type { PrismaClient } from "../db/prisma.ts";
+import { Prisma } from "../generated/prisma/client.ts";
 
 export interface FanOutIds {
   genreIds: string[];
@@ -30,14 +31,12 @@ export async function findLargeFanOuts(prisma: PrismaClient, entities: FanOutIds
 
 /** How many films of these genres and persons come after film `after` (those a fan-out still has to write). */
 export async function countFanOutFilms(prisma: PrismaClient, entities: FanOutIds, after: string | null): Promise<number> {
-  const from = after ?? "00000000-0000-0000-0000-000000000000";
+  const notYet = after === null ? Prisma.sql`TRUE` : Prisma.sql`film_work_id > ${after}::uuid`;
   const rows = await prisma.$queryRaw<Array<{ films: number }>>`
     SELECT count(*)::int AS films FROM (
-      SELECT film_work_id FROM content.genre_film_work
-      WHERE genre_id = ANY(${entities.genreIds}::uuid[]) AND film_work_id >= ${from}::uuid
+      SELECT film_work_id FROM content.genre_film_work WHERE genre_id = ANY(${entities.genreIds}::uuid[]) AND ${notYet}
       UNION
-      SELECT film_work_id FROM content.person_film_work
-      WHERE person_id = ANY(${entities.personIds}::uuid[]) AND film_work_id >= ${from}::uuid
-    ) films WHERE ${after === null} OR film_work_id > ${from}::uuid`;
+      SELECT film_work_id FROM content.person_film_work WHERE person_id = ANY(${entities.personIds}::uuid[]) AND ${notYet}
+    ) films`;
   return rows[0]?.films ?? 0;
 }

@@ -1,4 +1,4 @@
-import type { FanOut, FanOutEntities } from "../state/sync-state.ts";
+import type { FanOut, FanOutEntities } from "./sync-state.ts";
 
 /**
  * Adds the entities of a finished window to the fan-outs still to rewrite.

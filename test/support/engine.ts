@@ -100,6 +100,12 @@ export async function indexDocument(index: string, id: string, document: Record<
   await engineRequest("PUT", `/${index}/_doc/${id}?refresh=true`, document, { url });
 }
 
+/** A film's title as the index holds it now (a realtime get, no refresh needed); undefined when absent. */
+export async function indexedTitle(index: string, id: string, url = ELASTICSEARCH_URL): Promise<string | undefined> {
+  const { body } = await engineRequest<{ _source?: { title?: string } }>("GET", `/${index}/_doc/${id}`, undefined, { url, allow: [404] });
+  return body?._source?.title;
+}
+
 /** Every document in the index (or alias), by id, after a refresh. */
 export async function indexedDocuments(alias: string, url = ELASTICSEARCH_URL): Promise<Map<string, unknown>> {
   await engineRequest("POST", `/${alias}/_refresh`, undefined, { url });

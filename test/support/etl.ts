@@ -129,6 +129,13 @@ export async function expectIndexEqualsCatalogue(target: EtlTarget): Promise<Map
   return actual;
 }
 
+/** Documents written, by the "sync finished" summaries a process logged so far. */
+export function writtenInLogs(stderr: string): number {
+  return logEntries(stderr)
+    .filter((entry) => entry.msg === "sync finished")
+    .reduce((sum, entry) => sum + Number(entry.written), 0);
+}
+
 /** The JSON log lines a process wrote to stderr, parsed. */
 export function logEntries(stderr: string): Array<Record<string, unknown> & { msg: string }> {
   return stderr
