@@ -57,31 +57,43 @@ describe("large fan-outs, rewritten between smaller changes", () => {
       ])
     )[0]?.value.queue ?? null;
 
-  it("a change committed while a fan-out is under way reaches the index before the fan-out ends", { timeout: 120_000 }, async () => {
-    const watcher = startCli(["--watch"], etlEnv(target, { ...LANE, ETL_WATCH_INTERVAL_S: "300", METRICS_PORT: "0" }), {
-      timeoutMs: 110_000,
-    });
-    try {
-      await catalogue.query("UPDATE content.genre SET name = name || ' (новое)', modified = now() WHERE id = $1", [everything]);
-      await waitFor(async () => (await fanOutState())?.[0]?.after != null, 30_000, "the fan-out under way");
+  // With slices of 1 ms the cycle plans again after every batch; with slices of 10 minutes only the
+  // change's notification makes the fan-out yield (a watcher's slice ends as soon as a change is committed).
+  it.each([
+    ["after the slice's time", "1"],
+    ["as soon as the change is notified", "600000"],
+  ])(
+    "a change committed while a fan-out is under way reaches the index before the fan-out ends: it yields %s",
+    { timeout: 120_000 },
+    async (_, sliceMs) => {
+      const watcher = startCli(
+        ["--watch"],
+        etlEnv(target, { ...LANE, ETL_FANOUT_SLICE_MS: sliceMs, ETL_WATCH_INTERVAL_S: "300", METRICS_PORT: "0" }),
+        { timeoutMs: 110_000 },
+      );
+      try {
+        await catalogue.query("UPDATE content.genre SET name = name || ' (новое)', modified = now() WHERE id = $1", [everything]);
+        await waitFor(async () => (await fanOutState())?.[0]?.after != null, 30_000, "the fan-out under way");
 
-      // The film the fan-out reaches last (films go in id order).
-      const last = (await catalogue.query<{ id: string }>("SELECT id FROM content.film_work ORDER BY id DESC LIMIT 1"))[0]!.id;
-      await catalogue.query("UPDATE content.film_work SET title = 'Срочно', modified = now() WHERE id = $1", [last]);
-      await waitFor(async () => (await indexedTitle(target.index, last)) === "Срочно", 30_000, "the small change in the index");
-      const queue = await fanOutState();
-      expect(queue, "the fan-out had ended before the small change was written").not.toBeNull();
-      expect(queue![0]!.after! < last).toBe(true);
+        // The film the fan-out reaches last (films go in id order).
+        const last = (await catalogue.query<{ id: string }>("SELECT id FROM content.film_work ORDER BY id DESC LIMIT 1"))[0]!.id;
+        const urgent = `Срочно ${sliceMs}`;
+        await catalogue.query("UPDATE content.film_work SET title = $2, modified = now() WHERE id = $1", [last, urgent]);
+        await waitFor(async () => (await indexedTitle(target.index, last)) === urgent, 30_000, "the small change in the index");
+        const queue = await fanOutState();
+        expect(queue, "the fan-out had ended before the small change was written").not.toBeNull();
+        expect(queue![0]!.after! < last).toBe(true);
 
-      await waitFor(async () => (await fanOutState()) === null, 60_000, "the fan-out to end");
-      watcher.signal("SIGTERM");
-      const result = await watcher.result;
-      expect(result.code, result.stderr.slice(-2000)).toBe(143);
-      await expectIndexEqualsCatalogue(target);
-    } finally {
-      watcher.signal("SIGKILL");
-    }
-  });
+        await waitFor(async () => (await fanOutState()) === null, 60_000, "the fan-out to end");
+        watcher.signal("SIGTERM");
+        const result = await watcher.result;
+        expect(result.code, result.stderr.slice(-2000)).toBe(143);
+        await expectIndexEqualsCatalogue(target);
+      } finally {
+        watcher.signal("SIGKILL");
+      }
+    },
+  );
 
   it("a rename is rewritten once, though both the change log and the genre's cursor see it", { timeout: 120_000 }, async () => {
     // The cursor sees the row a commit lag after the log did, while the fan-out is under way.

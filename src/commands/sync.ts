@@ -40,7 +40,8 @@ export async function syncCommand(app: App, control: SyncControl, options: SyncO
   const listener = options.watch ? await listenIfCaptured(app, wake) : null;
   let succeeded = false;
   try {
-    const code = await syncLoop(app, control, options, wake, telemetry?.metrics ?? null);
+    const watched = listener ? { ...control, changes: wake } : control;
+    const code = await syncLoop(app, watched, options, wake, telemetry?.metrics ?? null);
     succeeded = code === ExitCode.ok;
     return code;
   } finally {

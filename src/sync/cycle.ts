@@ -45,6 +45,15 @@ export interface SyncControl {
   stopRequested(): boolean;
   /** Aborted when a stop is asked for, for waits that cannot poll. */
   stopSignal?: AbortSignal;
+  /** A watcher's change notifications: a fan-out slice yields as soon as a change is committed. */
+  changes?: ChangeNotifications;
+}
+
+export interface ChangeNotifications {
+  /** A change was committed since the cycle last planned. */
+  changesPending(): boolean;
+  /** Called as the cycle plans: the plan reads every change notified so far. */
+  covered(): void;
 }
 
 export interface SyncOutcome {
@@ -110,6 +119,7 @@ export async function runSyncCycle(deps: SyncDependencies, control: SyncControl)
       if (!(await runWindow(state.window, state.filmAfter))) return finish(true);
       continue;
     }
+    control.changes?.covered();
     const planned = await guards.postgres(() => planWindow(prisma, state.cursors, planOptions, state.fanOuts));
     if (windowIsEmpty(planned)) {
       // Written even when nothing moved: the row's age is how pruning tells a live index from an abandoned one.
@@ -302,7 +312,10 @@ interface FilmRun {
   after: string | null;
   saveCursor(after: string): Promise<void>;
   progress: Progress;
-  /** When given, no batch is read after this moment (ms since epoch): the rest waits for the next slice. */
+  /**
+   * When given, no batch is read after this moment (ms since epoch), nor after
+   * a change was committed: the rest waits for the next slice.
+   */
   deadline?: number;
 }
 
@@ -396,7 +409,7 @@ async function writeFilms(
     }
     const { rows, more } = await next();
     if (rows.length === 0) break;
-    const pause = more && run.deadline !== undefined && Date.now() >= run.deadline;
+    const pause = more && run.deadline !== undefined && (Date.now() >= run.deadline || control.changes?.changesPending() === true);
     next = more && !pause ? read(rows[rows.length - 1]!.id) : async () => ({ rows: [], more: false });
     await writes.push(rows, writeFilmBatch(rows, target));
     if (pause) {

@@ -19,6 +19,16 @@ export class Wake {
     this.wakeUp?.();
   }
 
+  /** A change was committed since the last wait or `covered`. */
+  changesPending(): boolean {
+    return this.pending;
+  }
+
+  /** A cycle is about to read the changes: what was notified so far is covered by that read. */
+  covered(): void {
+    this.pending = false;
+  }
+
   async wait(intervalMs: number, stop: AbortSignal): Promise<"change" | "interval" | "stop"> {
     const reason = await new Promise<"change" | "interval" | "stop">((resolve) => {
       if (stop.aborted) return resolve("stop");

@@ -34,6 +34,8 @@ try {
       nrt_p50_s: Math.round(nrt.p50S * 100) / 100,
       nrt_p99_s: Math.round(nrt.p99S * 100) / 100,
       nrt_max_s: Math.round(nrt.maxS * 100) / 100,
+      nrt_indexed_p50_s: Math.round(nrt.indexedP50S * 100) / 100,
+      nrt_indexed_p99_s: Math.round(nrt.indexedP99S * 100) / 100,
       nrt_genre_rename_done_s: nrt.fanOutMaxS === null ? null : Math.round(nrt.fanOutMaxS * 10) / 10,
     }),
   );
