@@ -95,6 +95,52 @@ describe("large fan-outs, rewritten between smaller changes", () => {
     },
   );
 
+  it("a fan-out lane resting for its duty cycle wakes for a committed change, and for a stop", { timeout: 120_000 }, async () => {
+    // 1 % duty: a slice of at least 200 ms, then a rest of at least 19.8 s.
+    const env = etlEnv(target, {
+      ...LANE,
+      ETL_FANOUT_SLICE_MS: "200",
+      ETL_FANOUT_DUTY_PCT: "1",
+      ETL_WATCH_INTERVAL_S: "300",
+      METRICS_PORT: "0",
+    });
+    const watcher = startCli(["--watch"], env, { timeoutMs: 110_000 });
+    try {
+      await catalogue.query("UPDATE content.genre SET name = name || ' (отдых)', modified = now() WHERE id = $1", [everything]);
+      // Resting: the fan-out under way, its cursor still for a second.
+      let seen: string | null = null;
+      await waitFor(
+        async () => {
+          const after = (await fanOutState())?.[0]?.after ?? null;
+          const still = after !== null && after === seen;
+          seen = after;
+          return still;
+        },
+        30_000,
+        "the fan-out lane resting",
+        1000,
+      );
+      const film = (await catalogue.query<{ id: string }>("SELECT id FROM content.film_work ORDER BY id DESC LIMIT 1"))[0]!.id;
+      await catalogue.query("UPDATE content.film_work SET title = 'Пока отдыхает', modified = now() WHERE id = $1", [film]);
+      await waitFor(
+        async () => (await indexedTitle(target.index, film)) === "Пока отдыхает",
+        8_000,
+        "the change, well before the rest ends",
+      );
+      expect((await fanOutState())?.[0]?.after).toBe(seen);
+
+      watcher.signal("SIGTERM");
+      const result = await watcher.result;
+      expect(result.code, result.stderr.slice(-2000)).toBe(143);
+      expect(result.stderr, "the stop waited for the rest to end").not.toContain("shutdown budget spent");
+    } finally {
+      watcher.signal("SIGKILL");
+    }
+    await syncOnce(target, { ...LANE, ETL_FANOUT_DUTY_PCT: "100" });
+    expect(await fanOutState()).toBeNull();
+    await expectIndexEqualsCatalogue(target);
+  });
+
   it("a rename is rewritten once, though both the change log and the genre's cursor see it", { timeout: 120_000 }, async () => {
     // The cursor sees the row a commit lag after the log did, while the fan-out is under way.
     const watcher = startCli(

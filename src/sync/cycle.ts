@@ -54,6 +54,8 @@ export interface ChangeNotifications {
   changesPending(): boolean;
   /** Called as the cycle plans: the plan reads every change notified so far. */
   covered(): void;
+  /** Waits up to `ms`, less if a change is notified or a stop asked for. */
+  rest(ms: number, stop: AbortSignal): Promise<void>;
 }
 
 export interface SyncOutcome {
@@ -110,6 +112,8 @@ export async function runSyncCycle(deps: SyncDependencies, control: SyncControl)
    * a genre renamed again and again cannot keep one cycle (and the lock) forever.
    */
   let caughtUpAt: number | null = null;
+  /** The fan-out lane writes for `fanOutDutyPct` of the time, then rests until this moment (ms since epoch). */
+  let laneRestsUntil = 0;
   for (;;) {
     if (control.stopRequested()) return finish(true);
     const state = await guards.postgres(() => store.load());
@@ -138,7 +142,16 @@ export async function runSyncCycle(deps: SyncDependencies, control: SyncControl)
       outcome.fanOutsLeft = true;
       break;
     }
+    const restMs = laneRestsUntil - Date.now();
+    if (restMs > 0) {
+      // A change committed meanwhile ends the rest, and the plan that follows takes it first.
+      await rest(control, restMs);
+      continue;
+    }
+    const sliceStarted = Date.now();
     if (!(await writeFanOutSlice(deps, fanOut, writesThroughAlias, control, outcome, fanOutProgress))) return finish(true);
+    const sliceMs = Date.now() - sliceStarted;
+    laneRestsUntil = Date.now() + (sliceMs * (100 - config.fanOutDutyPct)) / config.fanOutDutyPct;
   }
   if (logInstalled) await pruneConsumedChanges(deps);
   return finish(false);
@@ -420,6 +433,21 @@ async function writeFilms(
   }
   await writes.drain();
   return "done";
+}
+
+/** Waits `ms`, or less: a watcher's rest ends when a change is notified, any rest when a stop is asked for. */
+async function rest(control: SyncControl, ms: number): Promise<void> {
+  const stop = control.stopSignal ?? new AbortController().signal;
+  if (control.changes) return control.changes.rest(ms, stop);
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(done, ms);
+    stop.addEventListener("abort", done, { once: true });
+    function done() {
+      clearTimeout(timer);
+      stop.removeEventListener("abort", done);
+      resolve();
+    }
+  });
 }
 
 /** Starts a promise now, delivers its result (or error) when asked, never as an unhandled rejection. */

@@ -30,10 +30,24 @@ export class Wake {
   }
 
   async wait(intervalMs: number, stop: AbortSignal): Promise<"change" | "interval" | "stop"> {
-    const reason = await new Promise<"change" | "interval" | "stop">((resolve) => {
+    const reason = await this.until(intervalMs, stop);
+    if (reason === "change" && this.debounceMs > 0) {
+      await new Promise((resolve) => setTimeout(resolve, this.debounceMs));
+    }
+    if (reason !== "stop") this.pending = false;
+    return stop.aborted ? "stop" : reason;
+  }
+
+  /** Waits up to `ms` inside a cycle: returns at once when a change is notified (without debounce) or a stop is asked for. */
+  async rest(ms: number, stop: AbortSignal): Promise<void> {
+    await this.until(ms, stop);
+  }
+
+  private until(ms: number, stop: AbortSignal): Promise<"change" | "interval" | "stop"> {
+    return new Promise((resolve) => {
       if (stop.aborted) return resolve("stop");
       if (this.pending) return resolve("change");
-      const timer = setTimeout(() => finish("interval"), intervalMs);
+      const timer = setTimeout(() => finish("interval"), ms);
       const onStop = () => finish("stop");
       const finish = (why: "change" | "interval" | "stop") => {
         clearTimeout(timer);
@@ -44,10 +58,5 @@ export class Wake {
       this.wakeUp = () => finish("change");
       stop.addEventListener("abort", onStop, { once: true });
     });
-    if (reason === "change" && this.debounceMs > 0) {
-      await new Promise((resolve) => setTimeout(resolve, this.debounceMs));
-    }
-    if (reason !== "stop") this.pending = false;
-    return stop.aborted ? "stop" : reason;
   }
 }

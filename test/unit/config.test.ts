@@ -29,11 +29,13 @@ describe("configuration", () => {
       ELASTICSEARCH_INDEX: "Movies!",
       ELASTICSEARCH_USERNAME: "elastic",
       ETL_LOG_LEVEL: "loud",
+      ETL_FANOUT_DUTY_PCT: "0",
     });
-    expect(problems).toHaveLength(6);
+    expect(problems).toHaveLength(7);
     expect(problems.join("\n")).toMatch(/DATABASE_URL.*postgres/);
     expect(problems.join("\n")).toMatch(/ETL_TABLES="film_work,pg_authid": allowed tables are genre, person, film_work/);
     expect(problems.join("\n")).toMatch(/USERNAME and ELASTICSEARCH_PASSWORD must be set together/);
+    expect(problems.join("\n")).toMatch(/ETL_FANOUT_DUTY_PCT.*1.*100/);
   });
 
   it("flags override the environment", () => {
