@@ -3,8 +3,9 @@ import { ExitCode } from "../src/errors.ts";
 import { Catalogue } from "./support/catalogue.ts";
 import { createTestDatabase, type TestDatabase } from "./support/database.ts";
 import { ELASTICSEARCH_URL, dropIndices, indexedDocuments, uniqueIndexName } from "./support/engine.ts";
-import { etlEnv, expectIndexEqualsCatalogue, runCli, syncOnce, type EtlTarget } from "./support/etl.ts";
+import { etlEnv, expectIndexEqualsCatalogue, logMessages, runCli, startCli, syncOnce, type EtlTarget } from "./support/etl.ts";
 import { TcpProxy } from "./support/tcp-proxy.ts";
+import { waitFor } from "./support/wait.ts";
 
 describe("failures", () => {
   const cleanups: Array<() => Promise<void>> = [];
@@ -22,6 +23,14 @@ describe("failures", () => {
       () => catalogue.close(),
     );
     return { db, target, catalogue };
+  }
+
+  async function proxyTo(engineUrl: string): Promise<TcpProxy & { url: string }> {
+    const upstream = new URL(engineUrl);
+    const proxy = new TcpProxy(upstream.hostname, Number(upstream.port || 9200));
+    await proxy.start();
+    cleanups.push(() => proxy.cut());
+    return Object.assign(proxy, { url: `http://127.0.0.1:${proxy.port}` });
   }
 
   it("the engine going away mid-run: retries, a clear failure, state intact, and the rerun converges", async () => {
@@ -65,6 +74,54 @@ describe("failures", () => {
     expect(rerun.code, rerun.stderr).toBe(0);
     expect(rerun.stderr).toMatch(/resuming the window/);
     await expectIndexEqualsCatalogue(target);
+  });
+
+  // Bulk bodies of the default batch size (500 films, ~1 MB) and the process's own heap settings: a
+  // failed request's error must not cost the heap in proportion to its body (it did: the Elasticsearch
+  // client's redaction copied the body into an object of one property per byte, ~110 bytes of heap each,
+  // and the run died with "JavaScript heap out of memory" before logging a retry).
+  it("the engine going away under full-size bulk bodies: retries and exit 3, not a heap exhausted by the failed requests", async () => {
+    const { target } = await freshTarget(1500, 25);
+    const proxy = await proxyTo(ELASTICSEARCH_URL);
+    const run = runCli(
+      [],
+      etlEnv(
+        { ...target, elasticsearchUrl: proxy.url },
+        { ETL_RETRY_MAX_ATTEMPTS: "3", ETL_RETRY_INITIAL_DELAY_MS: "50", ETL_RETRY_MAX_DELAY_MS: "300" },
+      ),
+    );
+    await proxy.whenRequests(1);
+    await proxy.cut();
+    const result = await run;
+
+    expect(result.stderr).not.toMatch(/heap out of memory/);
+    expect(result.code, result.stderr.slice(-2000)).toBe(ExitCode.unavailable);
+    expect(result.stderr).toMatch(/transient failure, retrying/);
+    expect(result.stderr).toMatch(/elasticsearch is unavailable/);
+  });
+
+  it("--watch under the same failure logs it and waits for the next wake-up", async () => {
+    const { target } = await freshTarget(1500, 26);
+    const proxy = await proxyTo(ELASTICSEARCH_URL);
+    const watcher = startCli(
+      ["--watch"],
+      etlEnv(
+        { ...target, elasticsearchUrl: proxy.url },
+        { METRICS_PORT: "0", ETL_RETRY_MAX_ATTEMPTS: "3", ETL_RETRY_INITIAL_DELAY_MS: "50", ETL_RETRY_MAX_DELAY_MS: "300" },
+      ),
+    );
+    cleanups.push(async () => watcher.signal("SIGKILL"));
+    await proxy.whenRequests(1);
+    await proxy.cut();
+    const failed = () => /elasticsearch is unavailable.*trying again at the next wake-up/.test(logMessages(watcher.stderr()));
+    await Promise.race([
+      waitFor(failed, 60_000, "the failed cycle logged"),
+      watcher.result.then((r) => {
+        throw new Error(`the watcher ended (code ${r.code}, signal ${r.signal}): ${r.stderr.slice(-1500)}`);
+      }),
+    ]);
+    watcher.signal("SIGTERM");
+    expect((await watcher.result).code).toBe(143);
   });
 
   it("Postgres unreachable: exit code 3 with a one-line reason and no password in it", async () => {

@@ -16,6 +16,11 @@ export function createElasticsearchTransport(config: Config): EngineTransport {
     maxRetries: 0,
     requestTimeout: config.retry.attemptTimeoutMs + 5_000,
     compression: false,
+    // The default ("replace") deep-copies a failed request's diagnostics into its error, bulk body
+    // included: a Buffer becomes an object of one property per byte, ~110 bytes of heap each, so
+    // one failed 1 MB bulk request exhausted the ETL's 56 MB heap. "remove" drops the headers
+    // (credentials) and the connection from the error and copies nothing.
+    redaction: { type: "remove" },
   });
   return {
     async request(request, signal) {
