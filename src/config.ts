@@ -48,8 +48,9 @@ export interface Config {
   /** How long a fan-out slice writes before the cycle looks for new changes again. */
   fanOutSliceMs: number;
   /**
-   * The share of the time (percent) fan-outs may write: after a slice the lane
-   * rests, so the engine's refreshes keep up and fresh changes stay fast.
+   * The share of the time (percent) a watcher's fan-outs may write: after a
+   * slice the lane rests, so the engine's refreshes keep up and fresh changes
+   * stay fast. One-shot runs do not rest.
    */
   fanOutDutyPct: number;
   retry: RetryConfig;
@@ -146,7 +147,7 @@ export function loadConfig(env: Env = readProcessEnv(), overrides: Env = {}): Co
     bulkConcurrency: read.integer("ETL_BULK_CONCURRENCY", 2, 1, 8),
     largeFanOutFilms: read.integer("ETL_LARGE_FANOUT_FILMS", 1000, 0, 100_000_000),
     fanOutSliceMs: read.integer("ETL_FANOUT_SLICE_MS", 100, 1, 600_000),
-    fanOutDutyPct: read.integer("ETL_FANOUT_DUTY_PCT", 50, 1, 100),
+    fanOutDutyPct: read.integer("ETL_FANOUT_DUTY_PCT", 25, 1, 100),
     retry: {
       maxAttempts: read.integer("ETL_RETRY_MAX_ATTEMPTS", 6, 0, 100),
       initialDelayMs: read.integer("ETL_RETRY_INITIAL_DELAY_MS", 200, 1, 60_000),

@@ -45,7 +45,10 @@ export interface SyncControl {
   stopRequested(): boolean;
   /** Aborted when a stop is asked for, for waits that cannot poll. */
   stopSignal?: AbortSignal;
-  /** A watcher's change notifications: a fan-out slice yields as soon as a change is committed. */
+  /**
+   * A watcher's change notifications: a fan-out slice yields as soon as a
+   * change is committed, and the fan-out lane rests for its duty cycle.
+   */
   changes?: ChangeNotifications;
 }
 
@@ -112,7 +115,12 @@ export async function runSyncCycle(deps: SyncDependencies, control: SyncControl)
    * a genre renamed again and again cannot keep one cycle (and the lock) forever.
    */
   let caughtUpAt: number | null = null;
-  /** The fan-out lane writes for `fanOutDutyPct` of the time, then rests until this moment (ms since epoch). */
+  /**
+   * Under a watcher with change capture, where a fresh change should be
+   * searchable within a second or two, the fan-out lane writes for
+   * `fanOutDutyPct` of the time and rests until this moment (ms since epoch).
+   * A one-shot run (the CronJob) writes its fan-outs without rest, to finish.
+   */
   let laneRestsUntil = 0;
   for (;;) {
     if (control.stopRequested()) return finish(true);
@@ -143,9 +151,9 @@ export async function runSyncCycle(deps: SyncDependencies, control: SyncControl)
       break;
     }
     const restMs = laneRestsUntil - Date.now();
-    if (restMs > 0) {
+    if (restMs > 0 && control.changes) {
       // A change committed meanwhile ends the rest, and the plan that follows takes it first.
-      await rest(control, restMs);
+      await control.changes.rest(restMs, control.stopSignal ?? new AbortController().signal);
       continue;
     }
     const sliceStarted = Date.now();
@@ -433,21 +441,6 @@ async function writeFilms(
   }
   await writes.drain();
   return "done";
-}
-
-/** Waits `ms`, or less: a watcher's rest ends when a change is notified, any rest when a stop is asked for. */
-async function rest(control: SyncControl, ms: number): Promise<void> {
-  const stop = control.stopSignal ?? new AbortController().signal;
-  if (control.changes) return control.changes.rest(ms, stop);
-  await new Promise<void>((resolve) => {
-    const timer = setTimeout(done, ms);
-    stop.addEventListener("abort", done, { once: true });
-    function done() {
-      clearTimeout(timer);
-      stop.removeEventListener("abort", done);
-      resolve();
-    }
-  });
 }
 
 /** Starts a promise now, delivers its result (or error) when asked, never as an unhandled rejection. */

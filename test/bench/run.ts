@@ -84,6 +84,7 @@ async function main(): Promise<void> {
     peak_rss_mb_incr_large: round(l.incrementalPeakRssMb, 1),
     nrt_p50_s: round(l.nearRealTime!.p50S, 2),
     nrt_p99_s: round(l.nearRealTime!.p99S, 2),
+    nrt_indexed_p99_s: round(l.nearRealTime!.indexedP99S, 2),
     nrt_genre_rename_done_s: l.nearRealTime!.fanOutMaxS === null ? null : round(l.nearRealTime!.fanOutMaxS, 1),
     watch_idle_cpu_pct: round(l.nearRealTime!.idleCpuPct, 2),
     watch_peak_rss_mb: round(l.nearRealTime!.peakRssMb, 1),
@@ -214,6 +215,10 @@ function printTable(results: SizeResult[]): void {
       "near-real-time p50 / p99 / max, s",
       (r) =>
         r.nearRealTime ? `${r.nearRealTime.p50S.toFixed(2)} / ${r.nearRealTime.p99S.toFixed(2)} / ${r.nearRealTime.maxS.toFixed(2)}` : "-",
+    ],
+    [
+      "near-real-time until indexed (realtime GET) p50 / p99, s",
+      (r) => (r.nearRealTime ? `${r.nearRealTime.indexedP50S.toFixed(2)} / ${r.nearRealTime.indexedP99S.toFixed(2)}` : "-"),
     ],
     ["idle watcher, % of a core", (r) => (r.nearRealTime ? r.nearRealTime.idleCpuPct.toFixed(2) : "-")],
     ["watcher peak RSS, MB", (r) => (r.nearRealTime ? r.nearRealTime.peakRssMb.toFixed(1) : "-")],
