@@ -118,8 +118,9 @@ export async function runSyncCycle(deps: SyncDependencies, control: SyncControl)
   /**
    * Under a watcher with change capture, where a fresh change should be
    * searchable within a second or two, the fan-out lane writes for
-   * `fanOutDutyPct` of the time and rests until this moment (ms since epoch).
-   * A one-shot run (the CronJob) writes its fan-outs without rest, to finish.
+   * `fanOutDutyPct` of the time and rests until this moment (on the
+   * monotonic clock, which a clock set back does not move). A one-shot run
+   * (the CronJob) writes its fan-outs without rest, to finish.
    */
   let laneRestsUntil = 0;
   for (;;) {
@@ -150,16 +151,16 @@ export async function runSyncCycle(deps: SyncDependencies, control: SyncControl)
       outcome.fanOutsLeft = true;
       break;
     }
-    const restMs = laneRestsUntil - Date.now();
+    const restMs = laneRestsUntil - performance.now();
     if (restMs > 0 && control.changes) {
       // A change committed meanwhile ends the rest, and the plan that follows takes it first.
       await control.changes.rest(restMs, control.stopSignal ?? new AbortController().signal);
       continue;
     }
-    const sliceStarted = Date.now();
+    const sliceStarted = performance.now();
     if (!(await writeFanOutSlice(deps, fanOut, writesThroughAlias, control, outcome, fanOutProgress))) return finish(true);
-    const sliceMs = Date.now() - sliceStarted;
-    laneRestsUntil = Date.now() + (sliceMs * (100 - config.fanOutDutyPct)) / config.fanOutDutyPct;
+    const sliceMs = performance.now() - sliceStarted;
+    laneRestsUntil = performance.now() + (sliceMs * (100 - config.fanOutDutyPct)) / config.fanOutDutyPct;
   }
   if (logInstalled) await pruneConsumedChanges(deps);
   return finish(false);
@@ -334,8 +335,8 @@ interface FilmRun {
   saveCursor(after: string): Promise<void>;
   progress: Progress;
   /**
-   * When given, no batch is read after this moment (ms since epoch), nor after
-   * a change was committed: the rest waits for the next slice.
+   * When given, no batch is read after this moment (`performance.now()`), nor
+   * after a change was committed: the rest waits for the next slice.
    */
   deadline?: number;
 }
@@ -387,7 +388,7 @@ async function writeFanOutSlice(
     after: fanOut.after,
     saveCursor: (after) => store.saveFanOutCursor(after),
     progress,
-    deadline: Date.now() + config.fanOutSliceMs,
+    deadline: performance.now() + config.fanOutSliceMs,
   };
   const ended = await writeFilms(deps, run, writeTargetOf(deps, requireAlias), control, outcome);
   if (ended === "stopped") return false;
@@ -430,7 +431,7 @@ async function writeFilms(
     }
     const { rows, more } = await next();
     if (rows.length === 0) break;
-    const pause = more && run.deadline !== undefined && (Date.now() >= run.deadline || control.changes?.changesPending() === true);
+    const pause = more && run.deadline !== undefined && (performance.now() >= run.deadline || control.changes?.changesPending() === true);
     next = more && !pause ? read(rows[rows.length - 1]!.id) : async () => ({ rows: [], more: false });
     await writes.push(rows, writeFilmBatch(rows, target));
     if (pause) {
