@@ -14,6 +14,7 @@ import type { Logger } from "../log.ts";
 import type { Guards } from "../resilience/policies.ts";
 import { StateStore } from "../state/state-store.ts";
 import type { FanOut, SyncWindow } from "../state/sync-state.ts";
+import { restAfterSlice } from "./fan-out-duty.ts";
 import { planWindow, windowIsEmpty } from "./plan-window.ts";
 import { beginBulkLoad, endBulkLoad } from "../load/bulk-load-settings.ts";
 import { isIndexNotFound, type Engine } from "../load/engine.ts";
@@ -159,8 +160,7 @@ export async function runSyncCycle(deps: SyncDependencies, control: SyncControl)
     }
     const sliceStarted = performance.now();
     if (!(await writeFanOutSlice(deps, fanOut, writesThroughAlias, control, outcome, fanOutProgress))) return finish(true);
-    const sliceMs = performance.now() - sliceStarted;
-    laneRestsUntil = performance.now() + (sliceMs * (100 - config.fanOutDutyPct)) / config.fanOutDutyPct;
+    laneRestsUntil = performance.now() + restAfterSlice(performance.now() - sliceStarted, config);
   }
   if (logInstalled) await pruneConsumedChanges(deps);
   return finish(false);
