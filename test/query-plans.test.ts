@@ -2,6 +2,7 @@ import { terminationTolerated, testPool } from "./support/clients.ts";
 import { PrismaPg } from "@prisma/adapter-pg";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { changesHeldBack } from "../src/extract/change-log.ts";
 import { countFanOutFilms, findLargeFanOuts } from "../src/extract/fan-out.ts";
 import { readFilmBatch } from "../src/extract/film-batch.ts";
 import { PrismaClient } from "../src/generated/prisma/client.ts";
@@ -73,6 +74,7 @@ describe("query plans of an incremental cycle", () => {
       await readFilmBatch(prisma, { kind: "touched", genreIds: [g], personIds: [p], filmIds: [f] }, f, LIMITS);
       await findLargeFanOuts(prisma, { genreIds: [g], personIds: [p] }, 10);
       await countFanOutFilms(prisma, { genreIds: [g], personIds: [p] }, f);
+      await changesHeldBack(prisma, "1");
     } finally {
       await prisma.$disconnect();
     }

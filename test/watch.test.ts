@@ -1,3 +1,4 @@
+import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Catalogue } from "./support/catalogue.ts";
 import { createTestDatabase, type TestDatabase } from "./support/database.ts";
@@ -59,6 +60,31 @@ describe("--watch wakes on change and serves metrics", () => {
     await waitFor(async () => (await titleInIndex(film)) === "woken by NOTIFY", 30_000, "the change in the index");
     expect(Date.now() - started).toBeLessThan(30_000);
   });
+
+  it.each([
+    ["ROLLBACK", 10],
+    ["COMMIT", 11],
+  ])(
+    "a change held back by another open transaction arrives soon after that transaction ends with %s, which notifies nothing",
+    async (end, offset) => {
+      const holder = new pg.Client({ connectionString: db.url });
+      await holder.connect();
+      try {
+        // An open transaction with an id: changes committed after it began wait until it ends.
+        await holder.query("BEGIN");
+        await holder.query("SELECT pg_current_xact_id()");
+        const film = await firstFilm(offset);
+        const title = `held back, then ${end}`;
+        await catalogue.query("UPDATE content.film_work SET title = $2 WHERE id = $1", [film, title]);
+        await new Promise((resolve) => setTimeout(resolve, 1500));
+        expect(await titleInIndex(film), "written before the older transaction ended").not.toBe(title);
+        await holder.query(end);
+        await waitFor(async () => (await titleInIndex(film)) === title, 20_000, "the held-back change in the index");
+      } finally {
+        await holder.end();
+      }
+    },
+  );
 
   it("a second watcher given a port already in use exits 2 with one line that names METRICS_PORT", async () => {
     const port = new URL(metricsUrl).port;

@@ -19,6 +19,13 @@ export interface SyncOptions {
 const MAX_RECOVERIES = 3;
 /** A watcher is unhealthy when nothing moved for this many poll intervals. */
 const HEALTHY_WITHIN_INTERVALS = 3;
+/**
+ * Committed changes held back by a transaction still open: the first look
+ * again after this long, each next one after twice as long, up to the
+ * maximum (or the interval): a cycle that finds nothing costs a few queries.
+ */
+const HELD_BACK_FIRST_LOOK_MS = 250;
+const HELD_BACK_MAX_LOOK_MS = 2000;
 
 type CycleResult =
   | { kind: "done"; outcome: SyncOutcome }
@@ -54,6 +61,7 @@ async function syncLoop(app: App, control: SyncControl, options: SyncOptions, wa
   const { config, log } = app;
   const stop = control.stopSignal ?? new AbortController().signal;
   let recoveries = 0;
+  let heldBackLookMs = HELD_BACK_FIRST_LOOK_MS;
   for (;;) {
     let result: CycleResult | null = null;
     try {
@@ -84,9 +92,17 @@ async function syncLoop(app: App, control: SyncControl, options: SyncOptions, wa
       if (result.outcome.fanOutsLeft && !control.stopRequested()) continue;
     }
     if (control.stopRequested()) return ExitCode.ok;
+    const intervalMs = config.watchIntervalS * 1000;
+    let waitMs = intervalMs;
+    if (result?.kind === "done" && result.outcome.changesHeldBack) {
+      // Nothing notifies when the transaction holding them back ends without a change of its own.
+      waitMs = Math.min(heldBackLookMs, intervalMs);
+      heldBackLookMs = Math.min(heldBackLookMs * 2, HELD_BACK_MAX_LOOK_MS);
+    } else {
+      heldBackLookMs = HELD_BACK_FIRST_LOOK_MS;
+    }
     // Busy or failing: wait for the interval, not for the next notification.
-    const woke =
-      result?.kind === "done" ? await wake.wait(config.watchIntervalS * 1000, stop) : await pause(config.watchIntervalS * 1000, stop);
+    const woke = result?.kind === "done" ? await wake.wait(waitMs, stop) : await pause(intervalMs, stop);
     if (woke === "stop" || control.stopRequested()) return ExitCode.ok;
   }
 }

@@ -60,6 +60,18 @@ export async function readCompletedTransactionsBound(prisma: PrismaClient): Prom
   return bound.toString();
 }
 
+/**
+ * Whether committed entries wait at or above the bound: a transaction still
+ * open in this database holds them back. When it ends without a change of
+ * its own (a rollback, a transaction on other tables) nothing notifies, so a
+ * watcher must look again soon rather than at the poll interval.
+ */
+export async function changesHeldBack(prisma: PrismaClient, bound: string): Promise<boolean> {
+  const rows = await prisma.$queryRaw<Array<{ held: boolean }>>`
+    SELECT EXISTS (SELECT 1 FROM content.etl_change AS change WHERE change.txid >= ${bound}::xid8) AS held`;
+  return rows[0]?.held === true;
+}
+
 export async function readChangeLog(prisma: PrismaClient, after: LogCursor, bound: string, limit: number): Promise<LogEntries> {
   const rows = await prisma.$queryRaw<Array<{ seq: string; txid: string; entity: string; entity_id: string }>>`
     SELECT change.seq::text AS seq, change.txid::text AS txid, change.entity, change.entity_id::text AS entity_id

@@ -56,7 +56,7 @@ export interface SyncControl {
 export interface ChangeNotifications {
   /** A change was committed since the cycle last planned. */
   changesPending(): boolean;
-  /** Called as the cycle plans: the plan reads every change notified so far. */
+  /** Called as the cycle plans: the plan reads every change notified so far, or finds it held back. */
   covered(): void;
   /** Waits up to `ms`, less if a change is notified or a stop asked for. */
   rest(ms: number, stop: AbortSignal): Promise<void>;
@@ -71,6 +71,8 @@ export interface SyncOutcome {
   interrupted: boolean;
   /** Fan-outs planned after the cycle caught up were left for the next cycle. */
   fanOutsLeft: boolean;
+  /** The last plan found committed changes waiting behind a transaction still open: look again soon. */
+  changesHeldBack: boolean;
   durationMs: number;
 }
 
@@ -91,6 +93,7 @@ export async function runSyncCycle(deps: SyncDependencies, control: SyncControl)
     fullLoad: false,
     interrupted: false,
     fanOutsLeft: false,
+    changesHeldBack: false,
     durationMs: 0,
   };
 
@@ -135,6 +138,7 @@ export async function runSyncCycle(deps: SyncDependencies, control: SyncControl)
     }
     control.changes?.covered();
     const planned = await guards.postgres(() => planWindow(prisma, state.cursors, planOptions, state.fanOuts));
+    outcome.changesHeldBack = planned.heldBack === true;
     if (windowIsEmpty(planned)) {
       // Written even when nothing moved: the row's age is how pruning tells a live index from an abandoned one.
       await guards.postgres(() => store.finishWindow(planned));

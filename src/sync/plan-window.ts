@@ -1,6 +1,6 @@
 import type { SourceTable } from "../config.ts";
 import type { PrismaClient } from "../db/prisma.ts";
-import { compareLogCursors, readChangeLog, readCompletedTransactionsBound } from "../extract/change-log.ts";
+import { changesHeldBack, compareLogCursors, readChangeLog, readCompletedTransactionsBound } from "../extract/change-log.ts";
 import { findLargeFanOuts } from "../extract/fan-out.ts";
 import { MAX_UUID, readChangedRows } from "../extract/row-cursor.ts";
 import type { Cursors, FanOut, SyncWindow } from "../state/sync-state.ts";
@@ -42,6 +42,7 @@ export async function planWindow(
   const next: Cursors = { tables: { ...cursors.tables }, log: null };
   let more = false;
   let reload = false;
+  let heldBack = false;
 
   /** When each genre and person the cursors found was modified. */
   const modifiedMs = new Map<string, number>();
@@ -63,6 +64,7 @@ export async function planWindow(
     next.log = entries.next;
     more ||= entries.more;
     reload = entries.reload;
+    heldBack = !entries.more && (await changesHeldBack(prisma, bound));
   }
 
   // A truncated table: what it held is gone without a trace per row, so this window loads everything.
@@ -75,6 +77,7 @@ export async function planWindow(
     next,
     more,
     plannedAt: now.toISOString(),
+    ...(heldBack ? { heldBack } : {}),
   };
   if (options.largeFanOutFilms === 0) return window;
   const covered = bound === null ? new Set<string>() : coveredByQueued(modifiedMs, queued);
