@@ -230,7 +230,8 @@ class Reader {
   integer(name: string, fallback: number, min: number, max: number): number {
     const raw = this.env[name]?.trim();
     if (!raw) return fallback;
-    const value = Number(raw);
+    // Plain decimal digits only: Number() would also take "0x10" as 16 and "1e1" as 10.
+    const value = /^-?\d+$/.test(raw) ? Number(raw) : Number.NaN;
     if (!Number.isInteger(value) || value < min || value > max) {
       this.problems.push(`${name}="${raw}": expected an integer from ${min} to ${max}`);
       return fallback;

@@ -38,6 +38,13 @@ describe("configuration", () => {
     expect(problems.join("\n")).toMatch(/ETL_FANOUT_DUTY_PCT.*1.*100/);
   });
 
+  it("reads integers written in plain decimal digits only", () => {
+    const problems = problemsOf({ ETL_BATCH_SIZE: "0x10", ETL_BULK_CONCURRENCY: "1e1", ETL_FANOUT_DUTY_PCT: "2.5" });
+    expect(problems).toHaveLength(3);
+    expect(problems.join("\n")).toMatch(/ETL_BATCH_SIZE="0x10": expected an integer from 1 to 10000/);
+    expect(loadConfig({}, { ETL_BATCH_SIZE: " 50 " }).batchSize).toBe(50);
+  });
+
   it("flags override the environment", () => {
     expect(loadConfig({ ETL_BATCH_SIZE: "100" }, { ETL_BATCH_SIZE: "7", ETL_TABLES: undefined }).batchSize).toBe(7);
   });
