@@ -2,7 +2,8 @@
  * What a watcher waits for between cycles: a change notification (gathered
  * for `debounceMs`, so a burst becomes one cycle), the poll interval, or a
  * stop. A notification that arrives while a cycle runs is kept, and the next
- * wait returns at once.
+ * wait returns at once, unless a plan of that cycle covered it. Inside a
+ * cycle it tells a fan-out when to yield, and ends the fan-out lane's rest.
  */
 export class Wake {
   private pending = false;
