@@ -1,7 +1,7 @@
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Catalogue } from "./support/catalogue.ts";
-import { createTestDatabase, type TestDatabase } from "./support/database.ts";
+import { createTestDatabase, openTransaction as openDatabaseTransaction, type TestDatabase } from "./support/database.ts";
 import { dropIndices, uniqueIndexName } from "./support/engine.ts";
 import { etlEnv, expectIndexEqualsCatalogue, runCli, syncOnce, type EtlTarget } from "./support/etl.ts";
 import { mulberry32 } from "./support/random.ts";
@@ -30,13 +30,7 @@ describe("the change log with transactions open across cycles", () => {
     await db?.drop();
   });
 
-  const openTransaction = async (): Promise<pg.Client & { xid: bigint }> => {
-    const client = new pg.Client({ connectionString: db.url });
-    await client.connect();
-    await client.query("BEGIN");
-    const xid = BigInt((await client.query<{ xid: string }>("SELECT pg_current_xact_id()::text AS xid")).rows[0]!.xid);
-    return Object.assign(client, { xid });
-  };
+  const openTransaction = () => openDatabaseTransaction(db.url);
   const logCursor = async () => {
     const row = await catalogue.one<{ txid: string }>("SELECT value->'log'->>'txid' AS txid FROM content.etl_state WHERE name = $1", [
       `${target.index}:cursors`,

@@ -35,11 +35,8 @@ describe("failures", () => {
 
   it("the engine going away mid-run: retries, a clear failure, state intact, and the rerun converges", async () => {
     const { target, catalogue } = await freshTarget(600, 21);
-    const upstream = new URL(ELASTICSEARCH_URL);
-    const proxy = new TcpProxy(upstream.hostname, Number(upstream.port || 9200));
-    await proxy.start();
-    cleanups.push(() => proxy.cut());
-    const viaProxy = { ...target, elasticsearchUrl: `http://127.0.0.1:${proxy.port}` };
+    const proxy = await proxyTo(ELASTICSEARCH_URL);
+    const viaProxy = { ...target, elasticsearchUrl: proxy.url };
 
     const run = runCli(
       [],

@@ -1,7 +1,6 @@
-import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Catalogue } from "./support/catalogue.ts";
-import { createTestDatabase, type TestDatabase } from "./support/database.ts";
+import { createTestDatabase, openTransaction, type TestDatabase } from "./support/database.ts";
 import { dropIndices, indexedTitle, uniqueIndexName } from "./support/engine.ts";
 import {
   etlEnv,
@@ -17,7 +16,7 @@ import {
 import { freePort } from "./support/ports.ts";
 import { parseMetrics, sampleValue } from "./support/prometheus.ts";
 import { startPushgateway, type RunningPushgateway } from "./support/pushgateway.ts";
-import { waitFor } from "./support/wait.ts";
+import { sleep, waitFor } from "./support/wait.ts";
 
 /** A watcher's poll interval far beyond every wait below: what arrives, arrives by notification. */
 const INTERVAL_S = "300";
@@ -67,16 +66,13 @@ describe("--watch wakes on change and serves metrics", () => {
   ])(
     "a change held back by another open transaction arrives soon after that transaction ends with %s, which notifies nothing",
     async (end, offset) => {
-      const holder = new pg.Client({ connectionString: db.url });
-      await holder.connect();
+      // Changes committed after it began wait until it ends.
+      const holder = await openTransaction(db.url);
       try {
-        // An open transaction with an id: changes committed after it began wait until it ends.
-        await holder.query("BEGIN");
-        await holder.query("SELECT pg_current_xact_id()");
         const film = await firstFilm(offset);
         const title = `held back, then ${end}`;
         await catalogue.query("UPDATE content.film_work SET title = $2 WHERE id = $1", [film, title]);
-        await new Promise((resolve) => setTimeout(resolve, 1500));
+        await sleep(1500);
         expect(await titleInIndex(film), "written before the older transaction ended").not.toBe(title);
         await holder.query(end);
         await waitFor(async () => (await titleInIndex(film)) === title, 20_000, "the held-back change in the index");

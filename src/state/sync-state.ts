@@ -32,8 +32,6 @@ export interface SyncWindow {
   deferred?: FanOutEntities;
   /** When the window was planned (ISO): every change it covers committed before. */
   plannedAt?: string;
-  /** Committed change-log entries wait behind a transaction still open (see `changesHeldBack`). */
-  heldBack?: boolean;
 }
 
 export interface FanOutEntities {

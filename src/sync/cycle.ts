@@ -137,8 +137,8 @@ export async function runSyncCycle(deps: SyncDependencies, control: SyncControl)
       continue;
     }
     control.changes?.covered();
-    const planned = await guards.postgres(() => planWindow(prisma, state.cursors, planOptions, state.fanOuts));
-    outcome.changesHeldBack = planned.heldBack === true;
+    const { heldBack, ...planned } = await guards.postgres(() => planWindow(prisma, state.cursors, planOptions, state.fanOuts));
+    outcome.changesHeldBack = heldBack === true;
     if (windowIsEmpty(planned)) {
       // Written even when nothing moved: the row's age is how pruning tells a live index from an abandoned one.
       await guards.postgres(() => store.finishWindow(planned));

@@ -14,6 +14,12 @@ export interface PlanOptions {
   largeFanOutFilms: number;
 }
 
+/** A window as planned, with what the plan saw beyond it (not saved with the window). */
+export interface PlannedWindow extends SyncWindow {
+  /** Committed change-log entries wait behind a transaction still open (see `changesHeldBack`). */
+  heldBack?: boolean;
+}
+
 const TOUCHED_KEY: Record<SourceTable, keyof SyncWindow["touched"]> = {
   genre: "genreIds",
   person: "personIds",
@@ -31,7 +37,7 @@ export async function planWindow(
   cursors: Cursors | null,
   options: PlanOptions,
   queued: readonly FanOut[] = [],
-): Promise<SyncWindow> {
+): Promise<PlannedWindow> {
   const now = await databaseNow(prisma);
   const watermark = new Date(now.getTime() - options.commitLagMs);
   const bound = options.changeLogInstalled ? await readCompletedTransactionsBound(prisma) : null;
@@ -71,7 +77,7 @@ export async function planWindow(
   // Loading everything also covers every change committed before it was planned: the cursors move to
   // the plan's moment, so a burst of TRUNCATEs costs one reload, not one per batch of log entries.
   if (reload) return fullLoadWindow(options, watermark, bound, cursors, now);
-  const window: SyncWindow = {
+  const window: PlannedWindow = {
     fullLoad: false,
     touched: { genreIds: [...touched.genreIds], personIds: [...touched.personIds], filmIds: [...touched.filmIds] },
     next,
@@ -109,7 +115,7 @@ function coveredByQueued(modifiedMs: Map<string, number>, queued: readonly FanOu
  * back every small change behind it. They become a fan-out, rewritten in
  * slices between windows.
  */
-async function deferLargeFanOuts(prisma: PrismaClient, window: SyncWindow, films: number, covered: Set<string>): Promise<SyncWindow> {
+async function deferLargeFanOuts(prisma: PrismaClient, window: PlannedWindow, films: number, covered: Set<string>): Promise<PlannedWindow> {
   const large = await findLargeFanOuts(prisma, window.touched, films);
   if (large.genreIds.length === 0 && large.personIds.length === 0) return window;
   const taken = new Set([...large.genreIds, ...large.personIds]);

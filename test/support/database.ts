@@ -181,3 +181,12 @@ export async function describeContentSchema(databaseUrl: string): Promise<Record
     await client.end();
   }
 }
+
+/** A connection with a transaction open and its id assigned: changes committed after it began wait for it in the change log. */
+export async function openTransaction(databaseUrl: string): Promise<pg.Client & { xid: bigint }> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  await client.query("BEGIN");
+  const xid = BigInt((await client.query<{ xid: string }>("SELECT pg_current_xact_id()::text AS xid")).rows[0]!.xid);
+  return Object.assign(client, { xid });
+}
